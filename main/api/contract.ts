@@ -1,0 +1,300 @@
+/**
+ * The workbench API: every call the renderer can make, the zod schema of its
+ * payload and the type of its result. Both transports (Electron IPC and the
+ * local HTTP host) serve exactly these calls through the same handlers, and
+ * the renderer's client is typed from this file.
+ *
+ * This module holds data and types only (zod, no Node or Electron imports),
+ * so the renderer may import it.
+ */
+import { z } from 'zod';
+
+import { searchConfigSchema, type SearchConfig } from '../engine/pipeline/config.js';
+import type { SubBlockOp } from '../engine/space/types.js';
+
+// ---------------------------------------------------------------- results --
+
+/** A run as the Runs table shows it. */
+export interface RunSummary {
+  id: string;
+  kind: string;
+  name: string;
+  status: RunStatusName;
+  /** 0..1 */
+  progress: number;
+  stage: string | null;
+  preset: string | null;
+  /** The constraint interval searched, in MFLOPs, when the run has one. */
+  budgets: { lowM: number; highM: number } | null;
+  /** Kendall tau of the run's latest sweep. */
+  tau: number | null;
+  /** Best accuracy among the run's recorded architectures (0..1). */
+  bestAccuracy: number | null;
+  backend: string | null;
+  forcedSampling: boolean | null;
+  shadowBatchNorm: boolean | null;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  error: string | null;
+  parentRunId: string | null;
+}
+
+export type RunStatusName =
+  | 'queued'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'interrupted';
+
+/** A stored file of a run. */
+export interface ArtifactInfo {
+  kind: string;
+  path: string;
+  sha256: string;
+  bytes: number;
+  createdAt: number;
+}
+
+/** Everything the Run detail view shows besides metrics. */
+export interface RunDetail extends RunSummary {
+  config: unknown;
+  seed: number | null;
+  libraryVersions: Record<string, string>;
+  artifacts: ArtifactInfo[];
+}
+
+/** One metric value of a run's time series. */
+export interface MetricPoint {
+  id: number;
+  stage: string;
+  epoch: number;
+  step: number;
+  name: string;
+  value: number;
+  at: number;
+}
+
+/** An architecture a run recorded (generated, best found, or a sweep point). */
+export interface ArchitectureRecord {
+  id: number;
+  runId: string;
+  budgetM: number | null;
+  compact: string;
+  flopsM: number;
+  params: number;
+  accuracy: number | null;
+}
+
+/** A sweep evaluation: target vs generated FLOPs and its rank statistics. */
+export interface SweepRecord {
+  id: number;
+  runId: string;
+  tau: number;
+  tauP: number | null;
+  pearson: number;
+  pearsonP: number | null;
+  n: number;
+  createdAt: number;
+  /** The sweep's points: the run's architectures that carry a budget. */
+  points: { targetM: number; flopsM: number }[];
+}
+
+/** A search-space preset, with what the New search form needs about it. */
+export interface PresetInfo {
+  name: string;
+  layers: number;
+  inputSize: number;
+  inputChannels: number;
+  constraint: { lowM: number; highM: number };
+  /** Smallest and largest FLOPs of the space (minExpansion 2). */
+  flopsRangeM: { minM: number; maxM: number };
+  /** A complete, valid search configuration for this preset. */
+  defaultConfig: SearchConfig;
+}
+
+/** One searchable layer of an architecture, as the Architecture view draws it. */
+export interface LayerDetail {
+  /** 0-based layer index. */
+  index: number;
+  ops: SubBlockOp[];
+  compact: string;
+  expansionRate: number;
+  cIn: number;
+  cOut: number;
+  stride: number;
+  inSize: number;
+  flopsM: number;
+  params: number;
+}
+
+/** An architecture resolved against its preset: per-layer and total costs. */
+export interface ArchitectureDetail {
+  preset: string;
+  compact: string;
+  classes: number;
+  layers: LayerDetail[];
+  /** Stem, first block and head: the same for every architecture. */
+  fixedFlopsM: number;
+  fixedParams: number;
+  flopsM: number;
+  params: number;
+}
+
+/** One problem with a search configuration, with where it is. */
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+export interface ConfigCheck {
+  ok: boolean;
+  problems: ConfigProblem[];
+}
+
+/** A prior of the prior pool, with its FLOPs. */
+export interface PriorPoolEntry {
+  compact: string;
+  flopsM: number;
+}
+
+/** A trained generator the Generate view can run. */
+export interface GeneratorInfo {
+  id: string;
+  label: string;
+  source: 'run' | 'resources';
+  preset: string;
+  constraint: { lowM: number; highM: number };
+}
+
+/** An architecture the generator produced for a budget. */
+export interface GeneratedItem {
+  budgetM: number;
+  compact: string;
+  flopsM: number;
+  params: number;
+}
+
+// ----------------------------------------------------------------- events --
+
+/** Live training progress of a run, as the job runner reports it. */
+export interface ProgressEvent {
+  runId: string;
+  stage: string;
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number | null;
+  accuracy: number | null;
+  etaSec: number | null;
+  /** 0..1 over the whole run. */
+  progress: number;
+}
+
+/** What the main process pushes to the renderer while runs execute. */
+export type WorkbenchEvent =
+  | { type: 'progress'; event: ProgressEvent }
+  | { type: 'status'; event: { runId: string; status: RunStatusName; error?: string | null } }
+  | { type: 'log'; event: { runId: string; line: string } };
+
+// --------------------------------------------------------------- payloads --
+
+/** Run ids are opaque, but limited to characters that are safe in a path. */
+export const runIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'a run id uses only letters, digits, ".", "_", ":" and "-"');
+
+const runRef = z.strictObject({ runId: runIdSchema });
+const empty = z.strictObject({});
+const presetName = z.string().min(1).max(64);
+const budgetM = z.number().positive().max(1e6);
+
+/**
+ * Declares one call: `call<Result>()(payloadSchema)`. The result type is a
+ * phantom (its value is never read); currying lets TypeScript infer the
+ * payload schema's type while the result type is written out.
+ */
+function call<R>() {
+  return <P extends z.ZodType>(payload: P): { payload: P; result: R } => ({
+    payload,
+    result: undefined as R,
+  });
+}
+
+/** Every call of the workbench API. */
+export const API = {
+  listRuns: call<RunSummary[]>()(
+    z.strictObject({ kind: z.string().max(64).optional(), status: z.string().max(32).optional() }),
+  ),
+  getRun: call<RunDetail>()(runRef),
+  runMetrics: call<MetricPoint[]>()(
+    z.strictObject({ runId: runIdSchema, afterId: z.number().int().min(0).optional() }),
+  ),
+  runLog: call<string[]>()(runRef),
+  runArchitectures: call<ArchitectureRecord[]>()(runRef),
+  runSweeps: call<SweepRecord[]>()(runRef),
+  listPresets: call<PresetInfo[]>()(empty),
+  checkSearchConfig: call<ConfigCheck>()(z.strictObject({ config: z.unknown() })),
+  startSearch: call<{ runId: string }>()(z.strictObject({ config: searchConfigSchema })),
+  cancelRun: call<{ runId: string }>()(runRef),
+  resumeRun: call<{ runId: string }>()(runRef),
+  describeArchitecture: call<ArchitectureDetail>()(
+    z.strictObject({
+      preset: presetName,
+      text: z.string().min(1).max(10_000),
+      classes: z.number().int().min(2).max(100_000).optional(),
+    }),
+  ),
+  priorPool: call<PriorPoolEntry[]>()(
+    z.strictObject({
+      preset: presetName,
+      seed: z.number().int(),
+      size: z.number().int().min(1).max(64),
+      forcedSampling: z.boolean(),
+      minExpansion: z.number().int().min(1).max(6),
+    }),
+  ),
+  listGenerators: call<GeneratorInfo[]>()(empty),
+  generate: call<GeneratedItem[]>()(
+    z.strictObject({
+      generatorId: z.string().min(1).max(512),
+      budgetsM: z.array(budgetM).min(1).max(200),
+    }),
+  ),
+};
+
+/** The name of an API call. */
+export type ApiName = keyof typeof API;
+
+/** All call names, for transports that register one route per call. */
+export const API_NAMES = Object.keys(API) as ApiName[];
+
+/** What a caller sends for a call (before validation). */
+export type ApiPayload<N extends ApiName> = z.input<(typeof API)[N]['payload']>;
+
+/** A call's payload after validation (defaults applied). */
+export type ApiParsed<N extends ApiName> = z.output<(typeof API)[N]['payload']>;
+
+/** What a call resolves to. */
+export type ApiResult<N extends ApiName> = (typeof API)[N]['result'];
+
+/** Why a call failed; transports map these to status codes. */
+export type ApiErrorCode = 'invalid-payload' | 'unknown-call' | 'not-found' | 'conflict' | 'failed';
+
+/** The envelope both transports carry, so errors arrive intact. */
+export type ApiResponse<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: { code: ApiErrorCode; message: string } };
+
+/** Whether a string names an API call (guards transports against others). */
+export function isApiName(name: string): name is ApiName {
+  return Object.hasOwn(API, name);
+}
+
+/** The IPC channel of a call, and the channel progress events arrive on. */
+export const IPC_PREFIX = 'sgnas:';
+export const IPC_EVENT_CHANNEL = 'sgnas:event';

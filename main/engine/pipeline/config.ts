@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/**
+ * The full configuration of a search run: everything needed to repeat it.
+ * One schema serves the CLI, the registry (stored as JSON), the job runner and
+ * the GUI's New search form, so a setting is validated the same way everywhere.
+ */
+
+const backendName = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+
+const priorSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('random'), seed: z.number().int() }),
+  z.object({
+    kind: z.literal('pool'),
+    seed: z.number().int(),
+    size: z.number().int().min(1).max(64),
+  }),
+  z.object({ kind: z.literal('architecture'), text: z.string().min(1) }),
+]);
+
+export const searchConfigSchema = z.object({
+  preset: z.string().min(1),
+  dataDir: z.string().optional(),
+  classes: z.number().int().min(2).optional(),
+  seed: z.number().int(),
+  backend: backendName.optional(),
+  forcedSampling: z.boolean(),
+  shadowBatchNorm: z.boolean(),
+  minExpansion: z.number().int().min(1).max(6),
+  validationPerClass: z.number().int().min(1),
+  supernet: z.object({
+    epochs: z.number().int().min(1),
+    batchSize: z.number().int().min(1),
+    microBatch: z.number().int().min(1).optional(),
+    trainSubset: z.number().int().min(1).optional(),
+    lr: z.number().positive(),
+    momentum: z.number().min(0).max(1),
+    weightDecay: z.number().min(0),
+    labelSmoothing: z.number().min(0).max(1),
+  }),
+  generator: z.object({
+    epochs: z.number().int().min(1),
+    stepsPerEpoch: z.number().int().min(1),
+    targetsPerStep: z.number().int().min(1),
+    validationBatch: z.number().int().min(1),
+    lr: z.number().positive(),
+    lambda: z.number().nonnegative(),
+    tau0: z.number().positive(),
+    tauDecay: z.number().positive().max(1),
+  }),
+  constraint: z
+    .object({ lowM: z.number().positive(), highM: z.number().positive() })
+    .refine((c) => c.lowM < c.highM, 'constraint.lowM must be below constraint.highM')
+    .optional(),
+  prior: priorSchema,
+  sweepBudgets: z.number().int().min(2).max(1000),
+  recalibrationBatches: z.number().int().min(0),
+});
+
+export type SearchConfig = z.infer<typeof searchConfigSchema>;
+export type PriorConfig = z.infer<typeof priorSchema>;
+
+/**
+ * Parses an untrusted configuration (CLI, IPC, JSON file) and returns it typed,
+ * or throws one error listing every problem with its path and the fix.
+ */
+export function parseSearchConfig(input: unknown): SearchConfig {
+  const parsed = searchConfigSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+
+  const problems = parsed.error.issues.map((issue) => {
+    const where = issue.path.length ? issue.path.join('.') : 'config';
+    return `  - ${where}: ${issue.message}`;
+  });
+  throw new Error(`invalid search configuration:\n${problems.join('\n')}`);
+}
