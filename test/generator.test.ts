@@ -124,7 +124,7 @@ describe('ArchitectureGenerator', () => {
     }
 
     // Decoding respects it too: every layer keeps exactly minExpansion sub-blocks.
-    const perSample = alpha.dataSync();
+    const perSample = alpha.dataSync() as Float32Array;
     const first = decodeAlpha(perSample.slice(0, 6 * ALPHA_WIDTH), FS);
     for (const ops of first.layers) {
       expect(ops.slice(0, 2)).not.toContain('skip');

@@ -11,6 +11,7 @@ import { z } from 'zod';
 
 import { searchConfigSchema, type SearchConfig } from '../engine/pipeline/config.js';
 import type { SubBlockOp } from '../engine/space/types.js';
+import { API_CALL_NAMES } from './names.js';
 
 // ---------------------------------------------------------------- results --
 
@@ -271,7 +272,16 @@ export const API = {
 export type ApiName = keyof typeof API;
 
 /** All call names, for transports that register one route per call. */
-export const API_NAMES = Object.keys(API) as ApiName[];
+export const API_NAMES: readonly ApiName[] = API_CALL_NAMES;
+
+// Compile-time check that names.ts and API list the same calls, both ways.
+type SameNames = [ApiName] extends [(typeof API_CALL_NAMES)[number]]
+  ? [(typeof API_CALL_NAMES)[number]] extends [ApiName]
+    ? true
+    : false
+  : false;
+const namesMatch: SameNames = true;
+void namesMatch;
 
 /** What a caller sends for a call (before validation). */
 export type ApiPayload<N extends ApiName> = z.input<(typeof API)[N]['payload']>;
@@ -295,6 +305,4 @@ export function isApiName(name: string): name is ApiName {
   return Object.hasOwn(API, name);
 }
 
-/** The IPC channel of a call, and the channel progress events arrive on. */
-export const IPC_PREFIX = 'sgnas:';
-export const IPC_EVENT_CHANNEL = 'sgnas:event';
+export { IPC_EVENT_CHANNEL, IPC_PREFIX } from './names.js';

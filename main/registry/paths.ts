@@ -89,7 +89,7 @@ export function runFolder(dbPath: string, runId: string): string {
 export function findMigrationsFolder(env: Env = process.env): string {
   if (env.SGNAS_MIGRATIONS) return path.resolve(env.SGNAS_MIGRATIONS);
 
-  const starts = [path.dirname(fileURLToPath(import.meta.url)), process.cwd()];
+  const starts = [moduleFolder(), process.cwd()].filter((d): d is string => d !== null);
   const searched: string[] = [];
   for (const start of starts) {
     let dir = start;
@@ -107,4 +107,13 @@ export function findMigrationsFolder(env: Env = process.env): string {
     `registry migrations not found: no drizzle/meta/_journal.json in ${searched.join(', ')}. ` +
       'Pass migrationsFolder to RunRegistry.open or set SGNAS_MIGRATIONS.',
   );
+}
+
+/** This module's folder, or null in a bundle format without import.meta.url. */
+function moduleFolder(): string | null {
+  try {
+    return path.dirname(fileURLToPath(import.meta.url));
+  } catch {
+    return null;
+  }
 }

@@ -7,7 +7,7 @@
  * with a busy timeout, and every state change is a single conditional UPDATE
  * that cannot race another process's change.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,20 +18,27 @@ import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import { RegistryError } from './errors.js';
 import { toCsv } from './exportFiles.js';
+import { checkDatabaseFile, configureConnection } from './openChecks.js';
 import { findMigrationsFolder, resolveDbPath, runFolder } from './paths.js';
 import * as schema from './schema.js';
 import {
-  ARTIFACT_KINDS,
   type ArtifactKind,
   architectures,
   artifacts,
   metrics,
-  RUN_KINDS,
   type RunKind,
   type RunStatus,
   runs,
   sweeps,
 } from './schema.js';
+import {
+  hashFile,
+  validateArchitecture,
+  validateArtifactPath,
+  validateMetric,
+  validateNewRun,
+  validateSweep,
+} from './validate.js';
 
 /** A run as stored. */
 export type RunRecord = typeof runs.$inferSelect;
@@ -143,7 +150,6 @@ export const STARTABLE_STATUSES: readonly RunStatus[] = ['queued', 'interrupted'
 /** Default heartbeat age after which a `running` run counts as dead. */
 export const DEFAULT_STALE_AFTER_MS = 30 * 60 * 1000;
 
-const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 const METRIC_CHUNK = 500;
 
 /** True when a run can no longer change (completed, failed or cancelled). */
@@ -730,239 +736,6 @@ export class RunRegistry {
       `cannot ${action} run ${runId}: it is ${run.status}${owner}; ${hint}`,
     );
   }
-}
-
-/**
- * Refuses, before SQLite touches anything, a path that is a folder, a file
- * that is not SQLite, or a location this process cannot write.
- */
-function checkDatabaseFile(file: string): void {
-  const dir = path.dirname(file);
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw new RegistryError(
-      'READ_ONLY',
-      `cannot create the registry folder ${dir}: ${(err as Error).message}. ` +
-        'Choose another place with --db or SGNAS_DB.',
-      { cause: err },
-    );
-  }
-
-  if (fs.existsSync(file)) checkExistingFile(file);
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-  } catch (err) {
-    throw new RegistryError(
-      'READ_ONLY',
-      `the registry folder ${dir} is read-only: the database ${path.basename(file)} and its ` +
-        'WAL files must be written there. Make it writable or choose another place with ' +
-        '--db or SGNAS_DB.',
-      { cause: err },
-    );
-  }
-}
-
-function checkExistingFile(file: string): void {
-  const stat = fs.statSync(file);
-  if (stat.isDirectory()) {
-    throw new RegistryError('INVALID', `registry database path ${file} is a folder; give a file`);
-  }
-  // An empty file is what SQLite creates before its first write: a new database.
-  if (stat.size === 0) return;
-
-  const header = Buffer.alloc(SQLITE_HEADER.length);
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.readSync(fd, header, 0, header.length, 0);
-  } finally {
-    fs.closeSync(fd);
-  }
-  if (!header.equals(SQLITE_HEADER)) {
-    throw new RegistryError(
-      'NOT_A_DATABASE',
-      `${file} is not a SQLite database (its first bytes are not "SQLite format 3"); ` +
-        'it was left untouched. Point --db or SGNAS_DB at a registry file or a new path.',
-    );
-  }
-}
-
-async function configureConnection(client: Client, file: string): Promise<void> {
-  try {
-    const journal = await client.execute('PRAGMA journal_mode=WAL');
-    const mode = String(journal.rows[0]?.[0] ?? '');
-    if (mode.toLowerCase() !== 'wal') {
-      throw new Error(`SQLite kept journal_mode '${mode}' instead of 'wal'`);
-    }
-    await client.execute('PRAGMA foreign_keys=ON');
-  } catch (err) {
-    const message = (err as Error).message;
-    const code = /NOTADB/.test(message) ? 'NOT_A_DATABASE' : /READONLY|CANTOPEN/.test(message)
-      ? 'READ_ONLY'
-      : 'INVALID';
-    throw new RegistryError(code, `cannot open the registry database ${file}: ${message}`, {
-      cause: err,
-    });
-  }
-}
-
-function validateNewRun(input: NewRun): void {
-  if (!RUN_KINDS.includes(input.kind)) {
-    throw new RegistryError(
-      'INVALID',
-      `unknown run kind '${String(input.kind)}'; expected one of ${RUN_KINDS.join(', ')}`,
-    );
-  }
-
-  const config = input.config as unknown;
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    const seen = Array.isArray(config) ? 'an array' : String(config);
-    throw new RegistryError('INVALID', `a run's config must be a JSON object, got ${seen}`);
-  }
-  try {
-    JSON.stringify(config);
-  } catch (err) {
-    throw new RegistryError(
-      'INVALID',
-      `a run's config must be JSON-serialisable: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-
-  if (input.seed !== undefined && input.seed !== null && !Number.isSafeInteger(input.seed)) {
-    throw new RegistryError('INVALID', `seed must be an integer, got ${input.seed}`);
-  }
-}
-
-function validateMetric(runId: string, p: MetricPoint, i: number, now: number) {
-  const where = `metric point ${i} of run ${runId}`;
-  if (typeof p.stage !== 'string' || p.stage === '' || typeof p.name !== 'string' || !p.name) {
-    throw new RegistryError('INVALID', `${where} needs a non-empty stage and name`);
-  }
-  const counter = (v: number) => Number.isSafeInteger(v) && v >= 0;
-  if (!counter(p.epoch) || !counter(p.step)) {
-    throw new RegistryError(
-      'INVALID',
-      `${where} (${p.name}) needs integer epoch and step >= 0, ` +
-        `got epoch ${p.epoch}, step ${p.step}`,
-    );
-  }
-  if (typeof p.value !== 'number' || !Number.isFinite(p.value)) {
-    // SQLite stores NaN as NULL; a diverged loss is the job's failure message,
-    // not a metric row.
-    throw new RegistryError(
-      'INVALID',
-      `${where} (${p.stage}/${p.name} epoch ${p.epoch} step ${p.step}) has value ${p.value}; ` +
-        'only finite numbers are stored',
-    );
-  }
-
-  return {
-    runId,
-    stage: p.stage,
-    epoch: p.epoch,
-    step: p.step,
-    name: p.name,
-    value: p.value,
-    at: p.at ?? now,
-  };
-}
-
-function validateArtifactPath(runId: string, input: ArtifactInput): string {
-  if (!ARTIFACT_KINDS.includes(input.kind)) {
-    throw new RegistryError(
-      'INVALID',
-      `unknown artifact kind '${String(input.kind)}' for run ${runId}; ` +
-        `expected one of ${ARTIFACT_KINDS.join(', ')}`,
-    );
-  }
-
-  const relPath = path.posix.normalize(String(input.path).replace(/\\/g, '/'));
-  if (
-    path.isAbsolute(input.path) ||
-    relPath.startsWith('/') ||
-    relPath === '.' ||
-    relPath === '..' ||
-    relPath.startsWith('../')
-  ) {
-    throw new RegistryError(
-      'INVALID',
-      `artifact path '${input.path}' of run ${runId} must be relative to the run folder and ` +
-        'stay inside it',
-    );
-  }
-  return relPath;
-}
-
-function hashFile(file: string, runId: string): { sha256: string; bytes: number } {
-  let data: Buffer;
-  try {
-    data = fs.readFileSync(file);
-  } catch (err) {
-    throw new RegistryError(
-      'INVALID',
-      `cannot read artifact ${file} of run ${runId}: ${(err as Error).message}. ` +
-        'Write the file before recording it.',
-      { cause: err },
-    );
-  }
-  return { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
-}
-
-function validateArchitecture(runId: string, e: ArchitectureInput, i: number, now: number) {
-  const where = `architecture ${i} of run ${runId}`;
-  const finiteOrNull = (v: unknown) => v === null || v === undefined || Number.isFinite(v);
-  if (!Number.isFinite(e.flopsM) || !Number.isSafeInteger(e.params) || e.params < 0) {
-    throw new RegistryError(
-      'INVALID',
-      `${where} needs finite flopsM and integer params >= 0, got ${e.flopsM} and ${e.params}`,
-    );
-  }
-  if (!finiteOrNull(e.budgetM) || !finiteOrNull(e.accuracy)) {
-    throw new RegistryError(
-      'INVALID',
-      `${where} has budgetM ${e.budgetM} and accuracy ${e.accuracy}; each must be a finite ` +
-        'number or null',
-    );
-  }
-  if (typeof e.compact !== 'string' || e.architecture === undefined) {
-    throw new RegistryError('INVALID', `${where} needs an architecture and its compact text`);
-  }
-
-  return {
-    runId,
-    budgetM: e.budgetM ?? null,
-    architecture: e.architecture,
-    compact: e.compact,
-    flopsM: e.flopsM,
-    params: e.params,
-    accuracy: e.accuracy ?? null,
-    createdAt: now,
-  };
-}
-
-function validateSweep(runId: string, s: SweepInput) {
-  const pOk = (v: unknown) => v === null || v === undefined || Number.isFinite(v);
-  if (!Number.isFinite(s.tau) || !Number.isFinite(s.pearson) || !pOk(s.tauP) || !pOk(s.pearsonP)) {
-    throw new RegistryError(
-      'INVALID',
-      `sweep of run ${runId} has tau ${s.tau}, pearson ${s.pearson}, p-values ${s.tauP} and ` +
-        `${s.pearsonP}; correlations must be finite, p-values finite or null`,
-    );
-  }
-  if (!Number.isSafeInteger(s.n) || s.n < 2) {
-    throw new RegistryError('INVALID', `sweep of run ${runId} needs n >= 2 targets, got ${s.n}`);
-  }
-
-  return {
-    runId,
-    tau: s.tau,
-    tauP: s.tauP ?? null,
-    pearson: s.pearson,
-    pearsonP: s.pearsonP ?? null,
-    n: s.n,
-    createdAt: Date.now(),
-  };
 }
 
 /** Why a `running` run is dead, or null when it may still be alive. */

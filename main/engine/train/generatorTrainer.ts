@@ -15,25 +15,30 @@
  * (DEFAULT_LAMBDA, see there). Overshoot weighs 1.2x undershoot, as in the
  * authors' code.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
 import * as tf from '@tensorflow/tfjs';
 
 import { BatchSampler, toBatch, type SamplerState } from '../data/batches.js';
 import type { ImageSet } from '../data/imageSet.js';
 import { ArchitectureGenerator, normalizeTargets } from '../nn/generator.js';
 import { gumbelSoftmax } from '../nn/gumbel.js';
-import {
-  CheckpointError,
-  readTensorBundle,
-  writeTensorBundle,
-  type NamedArray,
-} from '../nn/params.js';
+import { CheckpointError } from '../nn/params.js';
 import type { Supernet } from '../nn/supernet.js';
 import { shadowBatchNormIndex } from '../nn/unifiedBlock.js';
+import { matMul } from '../ops/matmul.js';
 import { Rng } from '../rng.js';
 import { buildCostTable, expectedFlopsM, type CostTable } from '../space/costModel.js';
 import { PriorPool, priorToTensorData } from '../space/priors.js';
 import { MAX_EXPANSION, SKIP_INDEX, type Architecture } from '../space/types.js';
-import { AdamOptimizer, type GradientMap, type OptimizerState } from './optimizers.js';
+import {
+  checkpointLabel,
+  latestCheckpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+} from './checkpoint.js';
+import { AdamOptimizer, type GradientMap } from './optimizers.js';
 import { gumbelTemperature } from './schedule.js';
 
 /**
@@ -72,6 +77,12 @@ export interface GeneratorTrainingConfig {
   seed: number;
   /** The generator's prior: one architecture for every target, or a pool. */
   prior: Architecture | PriorPool;
+  /**
+   * Exact SBN per target: targets whose rounded expected skip counts differ
+   * run in separate supernet passes (slower). Off: one pass per step, SBN
+   * index from the step's mean expected skip count.
+   */
+  sbnPerTarget?: boolean;
   /** Skip the cross-entropy (cost only), for tests and cost-model checks. */
   costOnly?: boolean;
 }
@@ -115,12 +126,15 @@ export interface GeneratorTrainingHooks {
   onProgress?: (event: GeneratorProgress) => void;
   /** Cancels the run; checked before and after each step's gradient pass. */
   signal?: AbortSignal;
-  /** Where a checkpoint is written after each epoch (none when absent). */
+  /**
+   * Root folder of the per-epoch checkpoints (generator-epoch-NNNN, the two
+   * newest kept); none are written when absent.
+   */
   checkpointDir?: string;
-  /** Continue from the checkpoint in checkpointDir, if there is one. */
+  /** Continue from the newest checkpoint under checkpointDir, if there is one. */
   resume?: boolean;
-  /** Called after each checkpoint is written. */
-  onCheckpoint?: (epoch: number, dir: string) => void;
+  /** Called after each checkpoint is written, with the 0-based epoch and its folder. */
+  onCheckpoint?: (epoch: number, folder: string) => void;
 }
 
 /** What a run returns. */
@@ -148,17 +162,16 @@ export class GeneratorTrainingError extends Error {
   }
 }
 
-/** Name of the checkpoint bundle in the checkpoint folder. */
-export const GENERATOR_CHECKPOINT = 'generator-checkpoint';
+/** Label prefix of the generator's checkpoint folders (generator-epoch-0003). */
+export const GENERATOR_CHECKPOINT = 'generator';
 
-/** Everything but tensors that a resumed run needs. */
-interface CheckpointMeta {
+/** Everything but tensors that a resumed run needs (the checkpoint's state.json). */
+interface CheckpointState {
   /** Epochs completed. */
   epochsDone: number;
   tau: number;
   rngState: number;
   sampler: SamplerState;
-  optimizer: Omit<OptimizerState, 'slots'>;
   fingerprint: string;
 }
 
@@ -169,6 +182,7 @@ function fingerprint(config: GeneratorTrainingConfig, numLayers: number): string
   return JSON.stringify({
     numLayers, stepsPerEpoch, targetsPerStep, validationBatch, lambda, tau0, tauDecay,
     lowM, highM, seed: config.seed, lr: config.lr, costOnly: config.costOnly ?? false,
+    sbnPerTarget: config.sbnPerTarget ?? false,
   });
 }
 
@@ -222,11 +236,8 @@ function priorBatch(prior: Architecture | PriorPool, targetsM: number[]): Float3
   return out;
 }
 
-/**
- * The shadow-BN index of every layer for every target: the rounded expected
- * skip count, kept inside the range the supernet has BNs for.
- */
-function sbnIndices(skipProbs: Float32Array, targets: number, layers: number, maxSkip: number) {
+/** Expected skip count of every layer for every target, [B][L]. */
+function expectedSkips(skipProbs: Float32Array, targets: number, layers: number): number[][] {
   const result: number[][] = [];
   for (let b = 0; b < targets; b++) {
     const row: number[] = [];
@@ -235,17 +246,40 @@ function sbnIndices(skipProbs: Float32Array, targets: number, layers: number, ma
       for (let s = 0; s < MAX_EXPANSION; s++) {
         expected += skipProbs[(b * layers + l) * MAX_EXPANSION + s];
       }
-      row.push(shadowBatchNormIndex(Math.min(maxSkip, Math.max(0, Math.round(expected)))));
+      row.push(expected);
     }
     result.push(row);
   }
   return result;
 }
 
-/** Targets that share every layer's SBN index run through the supernet together. */
-function groupBySbn(indices: number[][]): Array<{ targets: number[]; sbn: number[] }> {
+/**
+ * How the step's targets are split into supernet forward passes. With
+ * sbnPerTarget, targets that share every layer's SBN index run together
+ * (exact, but up to B passes); otherwise one pass uses, per layer, the
+ * rounded mean expected skip count over the step's targets.
+ */
+function sbnGroups(
+  skipProbs: Float32Array,
+  targets: number,
+  layers: number,
+  maxSkip: number,
+  perTarget: boolean,
+): Array<{ targets: number[]; sbn: number[] }> {
+  const expected = expectedSkips(skipProbs, targets, layers);
+  const toIndex = (skips: number) =>
+    shadowBatchNormIndex(Math.min(maxSkip, Math.max(0, Math.round(skips))));
+
+  if (!perTarget) {
+    const mean = Array.from({ length: layers }, (_, l) =>
+      expected.reduce((sum, row) => sum + row[l], 0) / targets,
+    );
+    return [{ targets: expected.map((_, b) => b), sbn: mean.map(toIndex) }];
+  }
+
   const groups = new Map<string, { targets: number[]; sbn: number[] }>();
-  indices.forEach((sbn, b) => {
+  expected.forEach((row, b) => {
+    const sbn = row.map(toIndex);
     const key = sbn.join(',');
     const group = groups.get(key) ?? { targets: [], sbn };
     group.targets.push(b);
@@ -285,7 +319,7 @@ function stepLoss(
   tau: number,
   parts: Partial<StepParts>,
 ): tf.Scalar {
-  const { generator, supernet, config, table } = run;
+  const { generator, config, table } = run;
   const B = targetsM.length;
   const L = generator.numLayers;
   const span = config.constraint.highM - config.constraint.lowM;
@@ -296,8 +330,10 @@ function stepLoss(
   const weights = gumbelSoftmax(alpha, tau, run.rng);
 
   const error = tf.div(tf.sub(expectedFlopsM(weights, table), tf.tensor1d(targetsM)), span);
-  const sideWeight = tf.where(tf.greater(error, 0), tf.scalar(OVERSHOOT_WEIGHT), tf.scalar(1));
-  const costLoss = tf.mean(tf.mul(sideWeight, tf.square(error))) as tf.Scalar;
+  // Split by sign with relu: comparison ops have no gradient in tfjs.
+  const over = tf.mul(tf.square(tf.relu(error)), OVERSHOOT_WEIGHT);
+  const under = tf.square(tf.relu(tf.neg(error)));
+  const costLoss = tf.mean(tf.add(over, under)) as tf.Scalar;
   parts.costLoss = tf.keep(costLoss);
   parts.costErrorM = tf.keep(tf.mul(tf.mean(tf.abs(error)), span) as tf.Scalar);
 
@@ -324,7 +360,7 @@ function weightedCrossEntropy(
   const skip = tf.slice(weights, [0, 0, 0, SKIP_INDEX], [B, L, MAX_EXPANSION, 1]);
   const skipProbs = skip.dataSync() as Float32Array;
   const maxSkip = MAX_EXPANSION - supernet.options.minExpansion;
-  const groups = groupBySbn(sbnIndices(skipProbs, B, L, maxSkip));
+  const groups = sbnGroups(skipProbs, B, L, maxSkip, run.config.sbnPerTarget ?? false);
 
   let total: tf.Tensor = tf.scalar(0);
   for (const group of groups) {
@@ -339,7 +375,7 @@ function weightedCrossEntropy(
     const all = rows.length === images;
     const xs = all ? x : (tf.gather(x, rows) as tf.Tensor4D);
     const ys = all ? labels : (tf.gather(labels, rows) as tf.Tensor1D);
-    const w = tf.gather(weights, owners);
+    const w = rowsOf(weights, owners);
 
     const logits = supernet.forwardWeighted(xs, w, group.sbn);
     const oneHot = tf.oneHot(ys, logits.shape[1]);
@@ -347,6 +383,17 @@ function weightedCrossEntropy(
     total = tf.add(total, nll);
   }
   return tf.div(total, images) as tf.Scalar;
+}
+
+/**
+ * weights[owners[i]] for every i, written as a one-hot matrix product: the
+ * gradient of tf.gather needs UnsortedSegmentSum, which wasm lacks.
+ */
+function rowsOf(weights: tf.Tensor4D, owners: number[]): tf.Tensor4D {
+  const [B, L, S, O] = weights.shape;
+  const pick = tf.oneHot(tf.tensor1d(owners, 'int32'), B).toFloat() as tf.Tensor2D;
+  const flat = tf.reshape(weights, [B, L * S * O]) as tf.Tensor2D;
+  return tf.reshape(matMul(pick, flat), [owners.length, L, S, O]) as tf.Tensor4D;
 }
 
 /** One optimiser step; returns the loss parts as numbers. */
@@ -383,9 +430,8 @@ function trainStep(run: RunState, tau: number, signal?: AbortSignal) {
     }
     return numbers;
   } finally {
-    tf.dispose([batch.x, batch.y, parts.ce, parts.costLoss, parts.costErrorM].filter(
-      (t): t is tf.Tensor => t !== undefined,
-    ));
+    const kept = [parts.ce, parts.costLoss, parts.costErrorM];
+    tf.dispose([batch.x, batch.y, ...kept.filter((t): t is tf.Scalar => t !== undefined)]);
   }
 }
 
@@ -399,54 +445,41 @@ function toGradientMap(run: RunState, grads: tf.NamedTensorMap): GradientMap {
   return map;
 }
 
-async function saveCheckpoint(run: RunState, dir: string, epochsDone: number, tau: number) {
-  const state = run.optimizer.exportState();
-  const tensors: NamedArray[] = [
-    ...run.generator.exportWeights().map((a) => ({ ...a, name: `weights/${a.name}` })),
-    ...state.slots.map((a) => ({ ...a, name: `optimizer/${a.name}` })),
-  ];
-  const meta: CheckpointMeta = {
+/** Writes the per-epoch checkpoint folder `generator-epoch-NNNN` under dir. */
+async function writeCheckpoint(run: RunState, dir: string, epochsDone: number, tau: number) {
+  const state: CheckpointState = {
     epochsDone,
     tau,
     rngState: run.rng.getState(),
     sampler: run.sampler.getState(),
-    optimizer: { kind: state.kind, step: state.step, paramSteps: state.paramSteps },
     fingerprint: fingerprint(run.config, run.generator.numLayers),
   };
-  await writeTensorBundle(dir, GENERATOR_CHECKPOINT, tensors, meta);
+  const label = checkpointLabel(GENERATOR_CHECKPOINT, epochsDone);
+  return saveCheckpoint(dir, label, { store: run.generator.store, optimizer: run.optimizer }, state);
 }
 
-/** Restores a checkpoint; returns the epochs it had completed, or 0 without one. */
-async function loadCheckpoint(run: RunState, dir: string): Promise<number> {
-  let bundle: { tensors: NamedArray[]; meta: unknown };
-  try {
-    bundle = await readTensorBundle(dir, GENERATOR_CHECKPOINT);
-  } catch (err) {
-    const missing = err instanceof CheckpointError && /cannot read manifest/.test(err.message);
-    if (missing) return 0;
-    throw err;
-  }
+/** Restores the newest checkpoint; returns the epochs it had completed, or 0 without one. */
+async function restoreCheckpoint(run: RunState, dir: string): Promise<number> {
+  const latest = await latestCheckpoint(dir, GENERATOR_CHECKPOINT);
+  if (latest === null) return 0;
 
-  const meta = bundle.meta as CheckpointMeta;
+  const parts = { store: run.generator.store, optimizer: run.optimizer };
+  // Check the settings before any weight is overwritten.
+  const peek = JSON.parse(await readFile(path.join(latest, 'state.json'), 'utf8'));
   const expected = fingerprint(run.config, run.generator.numLayers);
-  if (meta.fingerprint !== expected) {
+  if ((peek as CheckpointState).fingerprint !== expected) {
     throw new CheckpointError(
-      dir,
-      `the generator checkpoint in ${dir} was written with other settings ` +
-        `(${meta.fingerprint}) than this run (${expected}): resume with the same ` +
-        'settings or start over in an empty folder',
+      latest,
+      `the generator checkpoint ${latest} was written with other settings ` +
+        `(${(peek as CheckpointState).fingerprint}) than this run (${expected}): resume ` +
+        'with the same settings or start over in an empty folder',
     );
   }
 
-  const strip = (prefix: string) =>
-    bundle.tensors
-      .filter((t) => t.name.startsWith(prefix))
-      .map((t) => ({ ...t, name: t.name.slice(prefix.length) }));
-  run.generator.importWeights(strip('weights/'), `${dir}/${GENERATOR_CHECKPOINT}.bin`);
-  run.optimizer.importState({ ...meta.optimizer, slots: strip('optimizer/') });
-  run.rng.setState(meta.rngState);
-  run.sampler.setState(meta.sampler);
-  return meta.epochsDone;
+  const state = await loadCheckpoint<CheckpointState>(latest, parts);
+  run.rng.setState(state.rngState);
+  run.sampler.setState(state.sampler);
+  return state.epochsDone;
 }
 
 /**
@@ -508,7 +541,8 @@ async function runEpochs(
 ): Promise<GeneratorTrainingResult> {
   const { config } = run;
   const { checkpointDir, signal } = hooks;
-  const startEpoch = checkpointDir && hooks.resume ? await loadCheckpoint(run, checkpointDir) : 0;
+  const startEpoch =
+    checkpointDir && hooks.resume ? await restoreCheckpoint(run, checkpointDir) : 0;
   const started = performance.now();
   const plannedSteps = (config.epochs - startEpoch) * config.stepsPerEpoch;
   const epochLosses: number[] = [];
@@ -552,8 +586,8 @@ async function runEpochs(
 
     epochLosses.push(last);
     if (checkpointDir) {
-      await saveCheckpoint(run, checkpointDir, epoch + 1, tau);
-      hooks.onCheckpoint?.(epoch, checkpointDir);
+      const folder = await writeCheckpoint(run, checkpointDir, epoch + 1, tau);
+      hooks.onCheckpoint?.(epoch, folder);
     }
   }
 

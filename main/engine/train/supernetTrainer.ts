@@ -1,0 +1,434 @@
+/**
+ * Single-path supernet training with fair sampling (method.md section 5).
+ *
+ * Each optimiser step takes one batch of images and the FairSampler's
+ * architectures for it (one per expansion rate, so every rate trains every
+ * layer once per step); each architecture runs one forward/backward pass
+ * (optionally in micro-batches) and the gradients are summed, as repeated
+ * `loss.backward()` calls sum them in PyTorch. Then one SGD step with the
+ * cosine learning rate. BN running statistics are updated after each pass,
+ * outside the gradient tape.
+ *
+ * A checkpoint is written at the end of every epoch; a run started with
+ * `resume` continues from the newest one and, on the same backend and seed,
+ * ends with the same weights as an uninterrupted run.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+import { BatchSampler, toBatch, type SamplerState } from '../data/batches.js';
+import type { ImageSet } from '../data/imageSet.js';
+import type { BatchNormStat } from '../nn/unifiedBlock.js';
+import type { Supernet } from '../nn/supernet.js';
+import { Rng } from '../rng.js';
+import { FairSampler, type FairSamplerState } from '../space/sampling.js';
+import type { Architecture } from '../space/types.js';
+import {
+  checkpointLabel,
+  latestCheckpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+} from './checkpoint.js';
+import { SgdOptimizer, type GradientMap } from './optimizers.js';
+import { cosineLearningRate } from './schedule.js';
+
+/** Settings of supernet training (the `supernet` part of the search config). */
+export interface SupernetTrainingConfig {
+  epochs: number;
+  /** Images per optimiser step. */
+  batchSize: number;
+  /** Images per forward/backward pass (memory cap); batchSize by default. */
+  microBatch?: number;
+  /** Learning rate at step 0 (cosine-annealed to 0); paper: 0.045. */
+  lr: number;
+  /** SGD momentum; paper: 0.9. */
+  momentum: number;
+  /** L2 on conv and linear weights; paper: 4e-5. */
+  weightDecay: number;
+  /** Label smoothing of the cross-entropy; paper: 0.1. */
+  labelSmoothing: number;
+  /** Seeds the batch order and the fair sampler. */
+  seed: number;
+  /** Where epoch checkpoints go; none are written without it. */
+  checkpointDir?: string;
+  /** Continue from the newest checkpoint in checkpointDir, if there is one. */
+  resume?: boolean;
+  /** A pass whose loss exceeds this stops training; 10 x ln(classes) by default. */
+  maxLoss?: number;
+}
+
+/** One progress event, emitted after every optimiser step. */
+export interface SupernetProgress {
+  stage: 'supernet';
+  /** 1-based epoch in progress. */
+  epoch: number;
+  epochs: number;
+  /** 1-based step within the epoch. */
+  step: number;
+  /** Steps per epoch. */
+  steps: number;
+  /** Mean training loss over the epoch so far (all passes). */
+  loss: number;
+  /** Training top-1 accuracy over the epoch so far (all passes). */
+  accuracy: number;
+  /** Learning rate of the step just taken. */
+  lr: number;
+  /** Seconds since this call started (a resumed run counts from the resume). */
+  elapsedSec: number;
+  /** Estimated seconds to the end of the last epoch. */
+  etaSec: number;
+}
+
+/** What happens around training: progress, per-epoch results, cancellation. */
+export interface SupernetTrainingHooks {
+  onProgress?: (progress: SupernetProgress) => void;
+  /** After each epoch (and its checkpoint), with that epoch's mean figures. */
+  onEpochEnd?: (summary: SupernetEpochSummary) => void;
+  /** Aborting stops training before the next forward pass. */
+  signal?: AbortSignal;
+}
+
+export interface SupernetEpochSummary {
+  /** 1-based. */
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  seconds: number;
+  /** Folder of the checkpoint written, if any. */
+  checkpoint: string | null;
+}
+
+export interface SupernetTrainingResult {
+  epochs: number;
+  /** Optimiser steps taken over the whole run (resumed steps included). */
+  steps: number;
+  /** Epochs already done in the checkpoint resumed from (0 when none). */
+  resumedFromEpoch: number;
+  /** Mean loss and accuracy of the last epoch trained in this call. */
+  loss: number;
+  accuracy: number;
+  seconds: number;
+}
+
+/** Training stopped because the loss became NaN, infinite or too large. */
+export class TrainingDivergedError extends Error {
+  constructor(
+    readonly stage: string,
+    readonly epoch: number,
+    readonly step: number,
+    readonly loss: number,
+  ) {
+    super(
+      `${stage} training diverged at epoch ${epoch}, step ${step}: loss ${loss}. The last ` +
+        'epoch checkpoint is intact; lower the learning rate and resume, or start over',
+    );
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+/** Training was cancelled through its AbortSignal. */
+export class TrainingCancelledError extends Error {
+  constructor(
+    readonly stage: string,
+    readonly epoch: number,
+    readonly step: number,
+  ) {
+    super(`${stage} training cancelled at epoch ${epoch}, step ${step}`);
+    this.name = 'AbortError';
+  }
+}
+
+/** The trainer state stored in each checkpoint. */
+interface SupernetCheckpointState {
+  stage: 'supernet';
+  epochsDone: number;
+  globalStep: number;
+  fairSampler: FairSamplerState;
+  batchSampler: SamplerState;
+  settings: { seed: number; batchSize: number; lr: number; epochs: number };
+}
+
+const CHECKPOINT_PREFIX = 'supernet';
+
+/**
+ * Label-smoothed cross-entropy, mean over the batch: the target puts
+ * 1 - smoothing on the label and smoothing / classes on every class.
+ *
+ * @param logits [N, classes].
+ * @param labels [N] int32.
+ */
+export function smoothedCrossEntropy(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  smoothing: number,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const classes = logits.shape[1];
+    const target = tf.add(
+      tf.mul(tf.oneHot(labels, classes), 1 - smoothing),
+      smoothing / classes,
+    );
+    return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+  });
+}
+
+function checkConfig(config: SupernetTrainingConfig, train: ImageSet): void {
+  const positiveInts: [string, number | undefined][] = [
+    ['epochs', config.epochs],
+    ['batchSize', config.batchSize],
+    ['microBatch', config.microBatch ?? config.batchSize],
+  ];
+  for (const [name, value] of positiveInts) {
+    if (!Number.isInteger(value) || (value as number) < 1) {
+      throw new RangeError(`supernet training: ${name} must be a positive integer, got ${value}`);
+    }
+  }
+  if (train.count < config.batchSize) {
+    throw new RangeError(
+      `supernet training: ${train.count} training images cannot fill a batch of ` +
+        `${config.batchSize}; lower batchSize or use more images`,
+    );
+  }
+  if (config.resume && !config.checkpointDir) {
+    throw new RangeError('supernet training: resume needs a checkpointDir to resume from');
+  }
+}
+
+/** Adds `grads` (consumed) into the running sum `into`. */
+function accumulate(into: GradientMap, grads: GradientMap): void {
+  for (const [name, g] of grads) {
+    const prev = into.get(name);
+    if (prev) {
+      into.set(name, tf.add(prev, g));
+      prev.dispose();
+      g.dispose();
+    } else {
+      into.set(name, g);
+    }
+  }
+}
+
+interface PassResult {
+  loss: number;
+  correct: number;
+}
+
+/**
+ * One forward/backward pass of one architecture over one micro-batch; adds
+ * the gradients (of the loss scaled by the micro-batch's share of the batch)
+ * to `sum` and updates BN running statistics.
+ */
+function runPass(
+  supernet: Supernet,
+  arch: Architecture,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  share: number,
+  smoothing: number,
+  sum: GradientMap,
+): PassResult {
+  const stats: BatchNormStat[] = [];
+  const variables = supernet.store.trainables().map((p) => p.variable);
+  let correct: tf.Scalar | null = null;
+
+  const { value, grads } = tf.variableGrads(() => {
+    const logits = supernet.forwardSinglePath(x, arch, true, stats);
+    correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')));
+    return tf.mul(smoothedCrossEntropy(logits, y, smoothing), share) as tf.Scalar;
+  }, variables);
+
+  const named: GradientMap = new Map();
+  for (const [tfName, g] of Object.entries(grads)) {
+    const param = supernet.store.byVariableName(tfName);
+    if (!param) throw new Error(`gradient for unknown variable '${tfName}'`);
+    named.set(param.name, g);
+  }
+  accumulate(sum, named);
+  supernet.updateRunningStatistics(stats);
+
+  const loss = value.dataSync()[0] / share;
+  const c = (correct as unknown as tf.Scalar).dataSync()[0];
+  value.dispose();
+  (correct as unknown as tf.Scalar).dispose();
+  return { loss, correct: c };
+}
+
+/**
+ * Trains the supernet's weights with fair single-path sampling.
+ *
+ * ```ts
+ * const result = await trainSupernet(net, split.train, {
+ *   epochs: 3, batchSize: 64, lr: 0.045, momentum: 0.9, weightDecay: 4e-5,
+ *   labelSmoothing: 0.1, seed: 1, checkpointDir: 'run/ckpt', resume: true,
+ * }, { onProgress: (p) => console.log(p.epoch, p.step, p.loss) });
+ * ```
+ *
+ * @param supernet the network to train (its variables change in place).
+ * @param train training images (never the validation split).
+ * @returns figures of the run.
+ * @throws TrainingDivergedError when a pass's loss is NaN, infinite or above
+ *   maxLoss (naming stage, epoch and step); TrainingCancelledError when the
+ *   signal aborts; CheckpointError when the checkpoint to resume is corrupt.
+ */
+export async function trainSupernet(
+  supernet: Supernet,
+  train: ImageSet,
+  config: SupernetTrainingConfig,
+  hooks: SupernetTrainingHooks = {},
+): Promise<SupernetTrainingResult> {
+  checkConfig(config, train);
+  const started = performance.now();
+  const microBatch = Math.min(config.microBatch ?? config.batchSize, config.batchSize);
+  const maxLoss = config.maxLoss ?? 10 * Math.log(supernet.classes);
+
+  const batches = new BatchSampler(train.count, config.batchSize, config.seed);
+  const fair = new FairSampler(supernet.preset, supernet.options, new Rng(config.seed).fork());
+  const optimizer = new SgdOptimizer(supernet.store.trainables(), {
+    momentum: config.momentum,
+    weightDecay: config.weightDecay,
+  });
+  const stepsPerEpoch = batches.batchesPerEpoch;
+  const totalSteps = stepsPerEpoch * config.epochs;
+  const settings = {
+    seed: config.seed,
+    batchSize: config.batchSize,
+    lr: config.lr,
+    epochs: config.epochs,
+  };
+
+  try {
+    let epochsDone = 0;
+    let globalStep = 0;
+    if (config.resume && config.checkpointDir) {
+      const dir = await latestCheckpoint(config.checkpointDir, CHECKPOINT_PREFIX);
+      if (dir) {
+        const state = await loadCheckpoint<SupernetCheckpointState>(dir, {
+          store: supernet.store,
+          optimizer,
+        });
+        checkResumable(state, settings, dir);
+        fair.setState(state.fairSampler);
+        batches.setState(state.batchSampler);
+        epochsDone = state.epochsDone;
+        globalStep = state.globalStep;
+      }
+    }
+    const resumedFromEpoch = epochsDone;
+    let last = { loss: NaN, accuracy: NaN };
+
+    for (let epoch = epochsDone; epoch < config.epochs; epoch++) {
+      const epochStart = performance.now();
+      let lossSum = 0;
+      let passes = 0;
+      let correct = 0;
+      let seen = 0;
+
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        const batch = batches.next();
+        const archs = fair.nextBatch();
+        const lr = cosineLearningRate(config.lr, globalStep, totalSteps);
+        const sum: GradientMap = new Map();
+
+        try {
+          for (const arch of archs) {
+            for (let start = 0; start < batch.indices.length; start += microBatch) {
+              if (hooks.signal?.aborted) {
+                throw new TrainingCancelledError('supernet', epoch + 1, s + 1);
+              }
+              const indices = batch.indices.subarray(start, start + microBatch);
+              const { x, y } = toBatch(train, indices);
+              let pass: PassResult;
+              try {
+                const share = indices.length / batch.indices.length;
+                pass = runPass(supernet, arch, x, y, share, config.labelSmoothing, sum);
+              } finally {
+                x.dispose();
+                y.dispose();
+              }
+              if (!Number.isFinite(pass.loss) || pass.loss > maxLoss) {
+                throw new TrainingDivergedError('supernet', epoch + 1, s + 1, pass.loss);
+              }
+              lossSum += pass.loss * indices.length;
+              passes += indices.length;
+              correct += pass.correct;
+              seen += indices.length;
+            }
+          }
+          optimizer.step(sum, lr);
+        } finally {
+          for (const g of sum.values()) g.dispose();
+        }
+        globalStep += 1;
+
+        const elapsedSec = (performance.now() - started) / 1000;
+        const doneHere = globalStep - resumedFromEpoch * stepsPerEpoch;
+        hooks.onProgress?.({
+          stage: 'supernet',
+          epoch: epoch + 1,
+          epochs: config.epochs,
+          step: s + 1,
+          steps: stepsPerEpoch,
+          loss: lossSum / passes,
+          accuracy: correct / seen,
+          lr,
+          elapsedSec,
+          etaSec: (elapsedSec / doneHere) * (totalSteps - globalStep),
+        });
+        // Let timers, IPC and abort handlers run between steps.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+
+      last = { loss: lossSum / passes, accuracy: correct / seen };
+      let checkpoint: string | null = null;
+      if (config.checkpointDir) {
+        const state: SupernetCheckpointState = {
+          stage: 'supernet',
+          epochsDone: epoch + 1,
+          globalStep,
+          fairSampler: fair.getState(),
+          batchSampler: batches.getState(),
+          settings,
+        };
+        checkpoint = await saveCheckpoint(
+          config.checkpointDir,
+          checkpointLabel(CHECKPOINT_PREFIX, epoch + 1),
+          { store: supernet.store, optimizer },
+          state,
+        );
+      }
+      hooks.onEpochEnd?.({
+        epoch: epoch + 1,
+        ...last,
+        seconds: (performance.now() - epochStart) / 1000,
+        checkpoint,
+      });
+    }
+
+    return {
+      epochs: config.epochs,
+      steps: globalStep,
+      resumedFromEpoch,
+      ...last,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+function checkResumable(
+  state: SupernetCheckpointState,
+  settings: SupernetCheckpointState['settings'],
+  dir: string,
+): void {
+  const saved = state.settings;
+  const differs = (Object.keys(settings) as (keyof typeof settings)[]).filter(
+    (k) => saved?.[k] !== settings[k],
+  );
+  if (state.stage !== 'supernet' || differs.length > 0) {
+    const what = differs.map((k) => `${k} ${saved?.[k]} -> ${settings[k]}`).join(', ');
+    throw new RangeError(
+      `checkpoint ${dir} was written with other settings (${what}); resume with the ` +
+        'same settings, or start over without resume',
+    );
+  }
+}

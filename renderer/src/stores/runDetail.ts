@@ -1,0 +1,104 @@
+/**
+ * One run in detail: its record, metrics (fetched incrementally while it
+ * runs), log, architectures and sweeps, each with its own call state.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+
+import type {
+  ArchitectureRecord,
+  MetricPoint,
+  ProgressEvent,
+  RunDetail,
+  SweepRecord,
+  WorkbenchEvent,
+} from '../../../main/api/contract';
+import { useApi } from '../api/client';
+import { buildCurves } from '../charts/curves';
+import { callState, track } from './callState';
+
+/** Metrics are re-fetched at most this often while progress events arrive. */
+const METRIC_REFRESH_MS = 1000;
+
+export const useRunDetailStore = defineStore('runDetail', () => {
+  const runId = ref<string | null>(null);
+  const run = callState<RunDetail>();
+  const metrics = callState<MetricPoint[]>([]);
+  const log = callState<string[]>([]);
+  const architectures = callState<ArchitectureRecord[]>([]);
+  const sweeps = callState<SweepRecord[]>([]);
+  const progress = ref<ProgressEvent | null>(null);
+  let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+  const curves = computed(() => buildCurves(metrics.data ?? []));
+
+  /** Opens a run: loads everything about it at once. */
+  async function open(id: string) {
+    runId.value = id;
+    progress.value = null;
+    metrics.data = [];
+    log.data = [];
+    await Promise.all([
+      track(run, () => useApi().call('getRun', { runId: id })),
+      track(metrics, () => useApi().call('runMetrics', { runId: id })),
+      track(log, () => useApi().call('runLog', { runId: id })),
+      track(architectures, () => useApi().call('runArchitectures', { runId: id })),
+      track(sweeps, () => useApi().call('runSweeps', { runId: id })),
+    ]);
+  }
+
+  /** Fetches only the metric rows newer than the last one held. */
+  async function refreshMetrics() {
+    const id = runId.value;
+    if (!id) return;
+    const held = metrics.data ?? [];
+    const afterId = held.length > 0 ? held[held.length - 1].id : undefined;
+    const fresh = await useApi()
+      .call('runMetrics', { runId: id, afterId })
+      .catch((err: Error) => {
+        metrics.error = err.message;
+        return null;
+      });
+    if (fresh && runId.value === id) metrics.data = [...held, ...fresh];
+  }
+
+  function scheduleMetricRefresh() {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null;
+      void refreshMetrics();
+    }, METRIC_REFRESH_MS);
+  }
+
+  /** Applies a pushed event if it concerns the open run. */
+  function applyEvent(event: WorkbenchEvent) {
+    if (!runId.value || event.event.runId !== runId.value) return;
+
+    if (event.type === 'progress') {
+      progress.value = event.event;
+      scheduleMetricRefresh();
+    } else if (event.type === 'log') {
+      log.data = [...(log.data ?? []), event.event.line].slice(-500);
+    } else {
+      const id = runId.value;
+      void track(run, () => useApi().call('getRun', { runId: id }));
+      void refreshMetrics();
+      void track(architectures, () => useApi().call('runArchitectures', { runId: id }));
+      void track(sweeps, () => useApi().call('runSweeps', { runId: id }));
+    }
+  }
+
+  return {
+    runId,
+    run,
+    metrics,
+    log,
+    architectures,
+    sweeps,
+    progress,
+    curves,
+    open,
+    refreshMetrics,
+    applyEvent,
+  };
+});
