@@ -115,7 +115,8 @@ describe('training checkpoints', () => {
     const folder = await saveCheckpoint(dir, label, { store, optimizer: sgd }, { epochsDone: 1 });
     const store2 = makeStore(4);
     const sgd2 = new SgdOptimizer(store2.trainables(), { momentum: 0.9 });
-    const state = await loadCheckpoint<{ epochsDone: number }>(folder, { store: store2, optimizer: sgd2 });
+    const parts = { store: store2, optimizer: sgd2 };
+    const state = await loadCheckpoint<{ epochsDone: number }>(folder, parts);
 
     expect(state).toEqual({ epochsDone: 1 });
     expect(snapshot(store2)).toEqual(snapshot(store));
@@ -134,7 +135,9 @@ describe('training checkpoints', () => {
 
     const kept = await listCheckpoints(dir, 'supernet');
 
-    expect(kept.map((p) => path.basename(p))).toEqual(['supernet-epoch-0002', 'supernet-epoch-0003']);
+    expect(kept.map((p) => path.basename(p))).toEqual(
+      ['supernet-epoch-0002', 'supernet-epoch-0003'],
+    );
     expect(await latestCheckpoint(dir, 'supernet')).toBe(path.join(dir, 'supernet-epoch-0003'));
     expect(await latestCheckpoint(dir, 'generator')).toBeNull();
     store.dispose();

@@ -87,7 +87,9 @@ async function expectMatchesReference(
   reference: (...ts: tf.Tensor[]) => tf.Tensor,
 ): Promise<void> {
   await tf.setBackend('cpu');
-  const outShape = tf.tidy(() => reference(...inputs.map((i) => tf.tensor(i.data, i.shape))).shape);
+  const outShape = tf.tidy(
+    () => reference(...inputs.map((i) => tf.tensor(i.data, i.shape))).shape,
+  );
   const upstream = randomInput(rng, outShape);
 
   const expected = await valueAndGrads('cpu', inputs, upstream, reference);
@@ -119,7 +121,7 @@ describe('depthwiseConv', () => {
   for (const k of [3, 5, 7]) {
     for (const stride of [1, 2] as const) {
       for (const [h, w] of SPATIAL) {
-        it(`matches cpu depthwiseConv2d on padded input: k=${k} s=${stride} ${h}x${w}`, async () => {
+        it(`matches cpu depthwiseConv2d of padded input, k${k} s${stride} ${h}x${w}`, async () => {
           const rng = new Rng(100 * k + 10 * stride + h);
           const x = randomInput(rng, [3, h, w, 4]);
           const filter = randomInput(rng, [k, k, 4, 1], 0.3);
@@ -128,15 +130,30 @@ describe('depthwiseConv', () => {
             rng,
             [x, filter],
             (a, b) => depthwiseConv(a as tf.Tensor4D, b as tf.Tensor4D, stride),
-            (a, b) => tf.depthwiseConv2d(padded(a as tf.Tensor4D, k), b as tf.Tensor4D, stride, 'valid'),
+            (a, b) =>
+              tf.depthwiseConv2d(padded(a as tf.Tensor4D, k), b as tf.Tensor4D, stride, 'valid'),
           );
         });
       }
     }
   }
 
+  for (const k of [9, 11]) {
+    it(`matches cpu beyond the paper's kernels too, k${k} s2 7x14`, async () => {
+      const rng = new Rng(k);
+      await expectMatchesReference(
+        rng,
+        [randomInput(rng, [2, 7, 14, 3]), randomInput(rng, [k, k, 3, 1], 0.3)],
+        (a, b) => depthwiseConv(a as tf.Tensor4D, b as tf.Tensor4D, 2),
+        (a, b) => tf.depthwiseConv2d(padded(a as tf.Tensor4D, k), b as tf.Tensor4D, 2, 'valid'),
+      );
+    });
+  }
+
   it('gives ceil(H / stride) rows for odd and even H, like PyTorch padding k//2', () => {
-    const shape = tf.tidy(() => depthwiseConv(tf.zeros([1, 7, 14, 2]), tf.zeros([5, 5, 2, 1]), 2).shape);
+    const shape = tf.tidy(
+      () => depthwiseConv(tf.zeros([1, 7, 14, 2]), tf.zeros([5, 5, 2, 1]), 2).shape,
+    );
     expect(shape).toEqual([1, 4, 7, 2]);
   });
 
@@ -157,7 +174,7 @@ describe('conv2d', () => {
   for (const k of [3, 5, 7]) {
     for (const stride of [1, 2] as const) {
       for (const [h, w] of SPATIAL) {
-        it(`matches cpu conv2d on padded input: k=${k} s=${stride} ${h}x${w}`, async () => {
+        it(`matches cpu conv2d of padded input, k${k} s${stride} ${h}x${w}`, async () => {
           const rng = new Rng(1000 + 100 * k + 10 * stride + h);
           const x = randomInput(rng, [2, h, w, 3]);
           const filter = randomInput(rng, [k, k, 3, 5], 0.3);
@@ -184,7 +201,8 @@ describe('conv1x1', () => {
       rng,
       [x, w],
       (a, b) => conv1x1(a as tf.Tensor4D, b as tf.Tensor2D),
-      (a, b) => tf.conv2d(a as tf.Tensor4D, tf.reshape(b, [1, 1, 5, 8]) as tf.Tensor4D, 1, 'valid'),
+      (a, b) =>
+        tf.conv2d(a as tf.Tensor4D, tf.reshape(b, [1, 1, 5, 8]) as tf.Tensor4D, 1, 'valid'),
     );
   });
 

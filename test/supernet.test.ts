@@ -161,7 +161,12 @@ describe('UnifiedBlock', () => {
     it(`grouping kept sub-blocks by kernel equals running each alone (stride ${s.stride})`, () => {
       const store = new ParamStore(new Rng(5));
       const block = new UnifiedBlock(store, 'b', s, { shadowBatchNorm: true, minExpansion: 2 });
-      const x = tf.tidy(() => tf.mul(images(3, 8).slice([0, 0, 0, 0], [3, 6, 6, 1]), tf.ones([1, 1, 1, 4])));
+      const x = tf.tidy(() =>
+        tf.mul(
+          images(3, 8).slice([0, 0, 0, 0], [3, 6, 6, 1]),
+          tf.randomNormal([1, 1, 1, 4], 0, 1, 'float32', 4),
+        ),
+      ) as tf.Tensor4D;
       // Running statistics away from 0/1 so a wrong BN pairing shows up.
       for (const p of store.entries()) {
         if (p.kind === 'bnRunningMean' || p.kind === 'bnScale') {
@@ -233,7 +238,8 @@ describe('Supernet.forwardWeighted', () => {
     const x = images(4, 7);
     const w = tf.tidy(() => tf.softmax(tf.randomNormal([3, 6, 4], 0, 1, 'float32', 11)));
 
-    const grad = tf.grad((ow: tf.Tensor) => tf.sum(tf.square(net.forwardWeighted(x, ow, [2, 2, 2]))))(w);
+    const loss = (ow: tf.Tensor) => tf.sum(tf.square(net.forwardWeighted(x, ow, [2, 2, 2])));
+    const grad = tf.grad(loss)(w);
     const values = grad.arraySync() as number[][][];
     const kernelGrads = values.flat().flatMap((row) => row.slice(0, 3));
     const skipGrads = values.flat().map((row) => row[3]);
@@ -248,8 +254,12 @@ describe('Supernet.forwardWeighted', () => {
 });
 
 describe('shadow batch normalisation', () => {
-  const small: Architecture = { layers: TINY.layers.map(() => ['3x3', '3x3', 'skip', 'skip', 'skip', 'skip']) };
-  const full: Architecture = { layers: TINY.layers.map(() => Array(6).fill('5x5') as SubBlockOp[]) };
+  const small: Architecture = {
+    layers: TINY.layers.map(() => ['3x3', '3x3', 'skip', 'skip', 'skip', 'skip']),
+  };
+  const full: Architecture = {
+    layers: TINY.layers.map(() => Array(6).fill('5x5') as SubBlockOp[]),
+  };
 
   function projectionBnNames(net: Supernet, arch: Architecture): string[] {
     return net.batchNormsOf(arch).map((bn) => bn.name).filter((n) => n.includes('project_bn'))
@@ -260,8 +270,12 @@ describe('shadow batch normalisation', () => {
     const net = new Supernet(TINY, 3, { ...FS, shadowBatchNorm: true });
 
     // Expansion 2 skips 4 sub-blocks, expansion 6 none: BN index = skip count.
-    expect(projectionBnNames(net, small)).toEqual(['layer0/project_bn4', 'layer1/project_bn4', 'layer2/project_bn4']);
-    expect(projectionBnNames(net, full)).toEqual(['layer0/project_bn0', 'layer1/project_bn0', 'layer2/project_bn0']);
+    expect(projectionBnNames(net, small)).toEqual(
+      ['layer0/project_bn4', 'layer1/project_bn4', 'layer2/project_bn4'],
+    );
+    expect(projectionBnNames(net, full)).toEqual(
+      ['layer0/project_bn0', 'layer1/project_bn0', 'layer2/project_bn0'],
+    );
     net.dispose();
   });
 
@@ -297,7 +311,9 @@ describe('Supernet parameters', () => {
   it('counts trainable values only, and the same seed gives the same weights', () => {
     const a = new Supernet(TINY, 3, { ...FS, shadowBatchNorm: true, seed: 4 });
     const b = new Supernet(TINY, 3, { ...FS, shadowBatchNorm: true, seed: 4 });
-    const running = a.store.entries().filter((p) => !p.trainable).reduce((s, p) => s + p.variable.size, 0);
+    const running = a.store.entries()
+      .filter((p) => !p.trainable)
+      .reduce((s, p) => s + p.variable.size, 0);
     const all = a.store.entries().reduce((s, p) => s + p.variable.size, 0);
 
     expect(a.paramCount()).toBe(all - running);

@@ -11,8 +11,9 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { parseSearchConfig, searchConfigSchema } from '../engine/pipeline/config.js';
+import { searchConfigSchema } from '../engine/pipeline/config.js';
 import type { SearchConfig } from '../engine/pipeline/config.js';
+import { defaultSearchConfig } from '../engine/pipeline/defaults.js';
 import {
   expansionRate,
   formatArchitecture,
@@ -104,43 +105,6 @@ function spaceOptionsOf(config: Partial<SearchConfig> | null): SpaceOptions {
     forcedSampling: config?.forcedSampling ?? true,
     minExpansion: config?.minExpansion ?? 2,
   };
-}
-
-/** A valid, small search configuration for a preset: the New search form's start. */
-export function defaultSearchConfig(presetName: string): SearchConfig {
-  const preset = getPreset(presetName);
-  const small = preset.name === 'fmnist';
-
-  return parseSearchConfig({
-    preset: preset.name,
-    seed: 1,
-    forcedSampling: true,
-    shadowBatchNorm: true,
-    minExpansion: 2,
-    validationPerClass: small ? 50 : 50,
-    supernet: {
-      epochs: small ? 2 : 50,
-      batchSize: small ? 64 : 256,
-      lr: 0.045,
-      momentum: 0.9,
-      weightDecay: 4e-5,
-      labelSmoothing: 0.1,
-    },
-    generator: {
-      epochs: small ? 3 : 50,
-      stepsPerEpoch: small ? 20 : 100,
-      targetsPerStep: 4,
-      validationBatch: small ? 64 : 128,
-      lr: 1e-3,
-      lambda: 1,
-      tau0: 5,
-      tauDecay: 0.95,
-    },
-    constraint: { ...preset.constraint },
-    prior: { kind: 'random', seed: 1 },
-    sweepBudgets: 20,
-    recalibrationBatches: 4,
-  });
 }
 
 /** Reads a stored config as far as it is a search config (other kinds differ). */

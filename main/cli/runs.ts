@@ -6,6 +6,7 @@
  * run id, a database file that is not SQLite, a run in the wrong state), with
  * nothing changed; 1 an unexpected failure, such as a resumed run that failed.
  */
+import { UsageError } from './args.js';
 import { RegistryError } from '../registry/errors.js';
 import { resolveDbPath } from '../registry/paths.js';
 import { type RunRecord, RunRegistry, STARTABLE_STATUSES } from '../registry/registry.js';
@@ -19,20 +20,14 @@ export interface RunsIo {
 /** What the lead injects: the resume callback and, for tests, the environment. */
 export interface RunsDeps {
   /** Continues an interrupted or queued run from its last checkpoint. */
-  resume?: (run: RunRecord) => Promise<void>;
+  resume?: (run: RunRecord, registry: RunRegistry) => Promise<void>;
   /** Environment for SGNAS_DB / SGNAS_HOME (process.env by default). */
   env?: Record<string, string | undefined>;
   /** The drizzle/ folder, when the default search does not find it. */
   migrationsFolder?: string;
 }
 
-/** Bad command-line input; reported with exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 /** The list entry printed by `runs list --json`. */
 export interface RunSummary {
@@ -322,7 +317,7 @@ async function resumeCommand(
   }
 
   io.stdout.write(`resuming run ${run.id} (${run.kind}, ${run.status})\n`);
-  await deps.resume(run);
+  await deps.resume(run, registry);
 
   const after = await registry.getRun(run.id);
   io.stdout.write(`run ${after.id} is ${after.status}${after.error ? `: ${after.error}` : ''}\n`);

@@ -142,7 +142,9 @@ export class ParamStore {
   param(name: string): Param {
     const param = this.params.get(name);
     if (!param) {
-      throw new RangeError(`no parameter named '${name}' in this store (${this.params.size} held)`);
+      throw new RangeError(
+        `no parameter named '${name}' in this store (${this.params.size} held)`,
+      );
     }
     return param;
   }

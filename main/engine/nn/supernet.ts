@@ -220,11 +220,13 @@ export class Supernet {
     const h = relu6(applyBatchNorm(stem, [this.stemBn], mode));
     const dw = depthwiseConv(h, this.firstDw as tf.Tensor4D, 1);
     const h2 = relu6(applyBatchNorm(dw, [this.firstDwBn], mode));
-    return applyBatchNorm(conv1x1(h2, this.firstProject as tf.Tensor2D), [this.firstProjectBn], mode);
+    const projected = conv1x1(h2, this.firstProject as tf.Tensor2D);
+    return applyBatchNorm(projected, [this.firstProjectBn], mode);
   }
 
   private head(h: tf.Tensor4D, mode: BatchNormMode): tf.Tensor2D {
-    const features = relu6(applyBatchNorm(conv1x1(h, this.headConv as tf.Tensor2D), [this.headBn], mode));
+    const wide = conv1x1(h, this.headConv as tf.Tensor2D);
+    const features = relu6(applyBatchNorm(wide, [this.headBn], mode));
     const pooled = globalAvgPool(features);
     return dense(pooled, this.classifierW as tf.Tensor2D, this.classifierB as tf.Tensor1D);
   }

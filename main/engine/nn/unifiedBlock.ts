@@ -72,7 +72,11 @@ export interface BatchNormMode {
 }
 
 /** Creates the four variables of a BN: scale 1, shift 0, mean 0, variance 1. */
-export function createBatchNorm(store: ParamStore, name: string, channels: number): BatchNormParams {
+export function createBatchNorm(
+  store: ParamStore,
+  name: string,
+  channels: number,
+): BatchNormParams {
   return {
     name,
     channels,

@@ -53,7 +53,9 @@ export function benchOps(options: BenchOptions = {}): BenchRow[] {
         const w = tf.randomNormal([k, k, 48, 1], 0, 0.1) as tf.Tensor4D;
         const p = (k - 1) / 2;
         const name = `depthwise k=${k} s=${stride}`;
-        const grads = tf.grads((a, b) => depthwiseConv(a as tf.Tensor4D, b as tf.Tensor4D, stride));
+        const grads = tf.grads((a, b) =>
+          depthwiseConv(a as tf.Tensor4D, b as tf.Tensor4D, stride),
+        );
 
         record(`${name} tf.depthwiseConv2d fwd`, () =>
           tf.depthwiseConv2d(x, w, stride, [[0, 0], [p, p], [p, p], [0, 0]]),

@@ -94,7 +94,8 @@ abstract class BaseOptimizer implements Optimizer {
       }
       if (grad.shape.join(',') !== param.variable.shape.join(',')) {
         throw new RangeError(
-          `gradient for '${name}' has shape [${grad.shape}], parameter has [${param.variable.shape}]`,
+          `gradient for '${name}' has shape [${grad.shape}], parameter has ` +
+            `[${param.variable.shape}]`,
         );
       }
       const paramStep = (this.paramSteps.get(name) ?? 0) + 1;
@@ -145,7 +146,9 @@ abstract class BaseOptimizer implements Optimizer {
 
   importState(state: OptimizerState): void {
     if (state.kind !== this.kind) {
-      throw new RangeError(`optimizer state is for '${state.kind}', this optimizer is '${this.kind}'`);
+      throw new RangeError(
+        `optimizer state is for '${state.kind}', this optimizer is '${this.kind}'`,
+      );
     }
 
     const incoming = state.slots.map((entry) => {

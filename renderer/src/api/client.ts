@@ -138,7 +138,7 @@ export function detectTransport(win: Window & { sgnas?: SgnasBridge }): Transpor
   }
   return httpTransport(win.location.origin, token, {
     fetch: win.fetch.bind(win),
-    EventSource: win.EventSource,
+    EventSource: (win as unknown as { EventSource?: typeof EventSource }).EventSource,
   });
 }
 

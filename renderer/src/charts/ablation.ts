@@ -94,7 +94,8 @@ export function buildAblationScatterOption(groups: readonly AblationGroup[]): EC
 
 /**
  * Per group: a box plot of accuracies (left axis) and the mean tau (right
- * axis, bars). Groups without accuracies get no box; without sweeps, no bar.
+ * axis, a diamond). Groups without accuracies get no box; without sweeps, no
+ * diamond.
  */
 export function buildAblationDistributionOption(groups: readonly AblationGroup[]): EChartsOption {
   const labels = groups.map((g) => g.label);
@@ -118,7 +119,15 @@ export function buildAblationDistributionOption(groups: readonly AblationGroup[]
     ],
     series: [
       { name: 'accuracy', type: 'boxplot', data: boxes },
-      { name: 'mean tau', type: 'bar', yAxisIndex: 1, data: meanTau, barWidth: '20%' },
+      // A marker, not a bar: a bar from the tau axis's zero would cover the boxes.
+      {
+        name: 'mean tau',
+        type: 'scatter',
+        yAxisIndex: 1,
+        symbol: 'diamond',
+        symbolSize: 16,
+        data: meanTau,
+      },
     ],
   };
 }
