@@ -17,7 +17,8 @@ function invoke(name: string, payload: unknown) {
   // Only the contract's channels can be reached, whatever the renderer passes.
   if (!known.has(name)) {
     const message = `unknown API call '${String(name)}'`;
-    return Promise.resolve({ ok: false as const, error: { code: 'unknown-call' as const, message } });
+    const error = { code: 'unknown-call' as const, message };
+    return Promise.resolve({ ok: false as const, error });
   }
   return ipcRenderer.invoke(IPC_PREFIX + name, payload);
 }

@@ -11,7 +11,12 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { API_NAMES, IPC_EVENT_CHANNEL, IPC_PREFIX, type WorkbenchEvent } from '../main/api/contract.js';
+import {
+  API_NAMES,
+  IPC_EVENT_CHANNEL,
+  IPC_PREFIX,
+  type WorkbenchEvent,
+} from '../main/api/contract.js';
 import { ApiError } from '../main/api/errors.js';
 import { createHandlers, dispatch, type WorkbenchService } from '../main/api/handlers.js';
 import { RegistryWorkbenchService, type JobRunnerPort } from '../main/api/service.js';
@@ -71,6 +76,21 @@ describe('window options', () => {
   });
 });
 
+describe('build layout', () => {
+  it('emits the preload as CommonJS, which Electron runs with the sandbox on', async () => {
+    const { default: config } = await import('../electron.vite.config.js');
+    const preload = (config as { preload: { build: { rolldownOptions: unknown } } }).preload;
+    const options = preload.build.rolldownOptions as {
+      input: { index: string };
+      output: { format: string; entryFileNames: string };
+    };
+
+    expect(options.output.format).toBe('cjs');
+    expect(options.output.entryFileNames).toBe('[name].cjs');
+    expect(options.input.index.endsWith(path.join('preload', 'index.ts'))).toBe(true);
+  });
+});
+
 describe('content security policy', () => {
   const directives = new Map(
     CONTENT_SECURITY_POLICY.split(';').map((d) => {
@@ -98,7 +118,8 @@ describe('content security policy', () => {
     const html = fs.readFileSync(path.join(import.meta.dirname, '../renderer/index.html'), 'utf8');
     const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
     expect(meta).toBe(CONTENT_SECURITY_POLICY);
-    expect(CONTENT_SECURITY_POLICY_HEADER).toBe(`${CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`);
+    const header = `${CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`;
+    expect(CONTENT_SECURITY_POLICY_HEADER).toBe(header);
   });
 });
 
@@ -124,7 +145,8 @@ describe('API handlers as plain functions', () => {
     const { service } = recordingService();
     const handlers = createHandlers(service);
 
-    await expect(handlers.runLog({ runId: '../../etc' })).rejects.toThrow(/runId: a run id uses only/);
+    const refused = handlers.runLog({ runId: '../../etc' });
+    await expect(refused).rejects.toThrow(/runId: a run id uses only/);
   });
 
   it('refuse a search config with a bad nested field, naming its full path', async () => {
@@ -159,7 +181,8 @@ describe('API handlers as plain functions', () => {
       ok: false,
       error: { code: 'unknown-call', message: expect.stringMatching(/deleteEverything/) },
     });
-    expect(await dispatch(handlers, 'generate', { generatorId: 'g', budgetsM: [] })).toMatchObject({
+    const noBudgets = { generatorId: 'g', budgetsM: [] };
+    expect(await dispatch(handlers, 'generate', noBudgets)).toMatchObject({
       ok: false,
       error: { code: 'invalid-payload', message: expect.stringMatching(/budgetsM/) },
     });
@@ -293,9 +316,11 @@ describe('workbench service over a real registry', () => {
   });
 
   it('reports an unknown run as not-found and refuses to resume a finished one', async () => {
-    await expect(service.getRun({ runId: 'no-such-run' })).rejects.toMatchObject({ code: 'not-found' });
+    const missing = service.getRun({ runId: 'no-such-run' });
+    await expect(missing).rejects.toMatchObject({ code: 'not-found' });
 
-    const run = await registry.createRun({ kind: 'search', config: defaultSearchConfig('fmnist') });
+    const config = defaultSearchConfig('fmnist');
+    const run = await registry.createRun({ kind: 'search', config });
     await registry.markRunning(run.id);
     await registry.finish(run.id, 'completed');
     await expect(service.resumeRun({ runId: run.id })).rejects.toMatchObject({ code: 'conflict' });
@@ -311,13 +336,15 @@ describe('workbench service over a real registry', () => {
     expect(detail.params).toBe(paramCount(arch, preset, 10));
     expect(detail.layers.map((l) => l.expansionRate)).toEqual([2, 3, 4, 6, 3, 2]);
     // The fixed part is the same for every architecture of the preset.
-    const other = await service.describeArchitecture({ preset: 'fmnist', text: '777777 '.repeat(6) });
+    const largest = '777777 '.repeat(6);
+    const other = await service.describeArchitecture({ preset: 'fmnist', text: largest });
     expect(other.fixedFlopsM).toBeCloseTo(detail.fixedFlopsM, 9);
     expect(other.fixedParams).toBe(detail.fixedParams);
   });
 
   it('explains an architecture that does not fit the preset', async () => {
-    await expect(service.describeArchitecture({ preset: 'fmnist', text: '33----' })).rejects.toThrow(
+    const oneLayer = service.describeArchitecture({ preset: 'fmnist', text: '33----' });
+    await expect(oneLayer).rejects.toThrow(
       /architecture: preset 'fmnist' has 6 searchable layers, but the architecture has 1/,
     );
   });
@@ -328,9 +355,13 @@ describe('workbench service over a real registry', () => {
 
     expect(check.ok).toBe(false);
     expect(check.problems).toEqual([
-      expect.objectContaining({ path: 'constraint', message: expect.stringMatching(/0\.1\.\.1\.5/) }),
+      expect.objectContaining({
+        path: 'constraint',
+        message: expect.stringMatching(/0\.1\.\.1\.5/),
+      }),
     ]);
-    await expect(service.startSearch({ config })).rejects.toMatchObject({ code: 'invalid-payload' });
+    const launched = service.startSearch({ config });
+    await expect(launched).rejects.toMatchObject({ code: 'invalid-payload' });
     expect(jobs.started).toHaveLength(0);
   });
 

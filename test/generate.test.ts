@@ -74,16 +74,16 @@ describe('generateArchitectures', () => {
   });
 
   it('feeds each budget the nearest prior of a pool', async () => {
-    const pool = PriorPool.build(preset, OPTIONS, [2.0, 3.2], { seed: 3 });
+    const pool = PriorPool.build(preset, OPTIONS, [0.9, 1.5], { seed: 3 });
     const original = generator.forward.bind(generator);
     let priors: number[][] = [];
     const forward = vi.spyOn(generator, 'forward').mockImplementation((prior, targets) => {
       priors = prior.arraySync() as number[][];
       return original(prior, targets);
     });
-    await generateArchitectures(generator, preset, OPTIONS, [1.9, 3.4], pool);
+    await generateArchitectures(generator, preset, OPTIONS, [0.85, 1.6], pool);
 
-    const expected = [pool.nearest(1.9), pool.nearest(3.4)].map((e) => e.prior);
+    const expected = [pool.nearest(0.85), pool.nearest(1.6)].map((e) => e.prior);
     expect(expected[0]).not.toEqual(expected[1]);
     // Row i is the one-hot of prior i: a 1 at op index of every sub-block.
     const opIndex = ['3x3', '5x5', '7x7', 'skip'];
@@ -102,7 +102,7 @@ describe('generateArchitectures', () => {
     const prior = randomPrior(preset, OPTIONS, 1);
 
     await expect(
-      generateArchitectures(generator, preset, OPTIONS, [2.0, maxM + 1], prior),
+      generateArchitectures(generator, preset, OPTIONS, [1.0, maxM + 1], prior),
     ).rejects.toThrow(
       new RegExp(`budget ${maxM + 1} MFLOPs \\(number 2 of 2\\) is outside preset 'fmnist'`),
     );
@@ -113,16 +113,16 @@ describe('generateArchitectures', () => {
 
   it('does not leak tensors', async () => {
     const prior = randomPrior(preset, OPTIONS, 1);
-    await generateArchitectures(generator, preset, OPTIONS, [2, 3], prior);
+    await generateArchitectures(generator, preset, OPTIONS, [1, 1.4], prior);
     const before = tf.memory().numTensors;
-    await generateArchitectures(generator, preset, OPTIONS, [2, 2.5, 3], prior);
+    await generateArchitectures(generator, preset, OPTIONS, [1, 1.2, 1.4], prior);
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('refuses accuracy estimates without a supernet and validation split', async () => {
     const prior = randomPrior(preset, OPTIONS, 1);
     await expect(
-      generateArchitectures(generator, preset, OPTIONS, [2], prior, { scoreAccuracy: true }),
+      generateArchitectures(generator, preset, OPTIONS, [1], prior, { scoreAccuracy: true }),
     ).rejects.toThrow(/need the supernet and the validation split/);
   });
 });

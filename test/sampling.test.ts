@@ -196,7 +196,7 @@ describe('priors', () => {
   });
 
   it('a pool round-trips through JSON and refuses priors of another preset', () => {
-    const pool = PriorPool.build(fmnist, FS, [2, 3], { seed: 17 });
+    const pool = PriorPool.build(fmnist, FS, [0.9, 1.4], { seed: 17 });
     const saved = JSON.parse(JSON.stringify(pool.toJSON()));
     expect(PriorPool.fromJSON(saved, fmnist, FS).entries).toEqual(pool.entries);
     expect(() => PriorPool.fromJSON(saved, cifar, FS)).toThrow(/19 searchable layers/);

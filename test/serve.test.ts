@@ -53,7 +53,8 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(dir, 'assets', 'app.js'), 'console.log(1);');
   fs.writeFileSync(path.join(os.tmpdir(), 'sgnas-serve-secret.txt'), 'secret');
   const service = fakeService();
-  server = await startServer({ port: 0, rendererDir: dir, handlers: createHandlers(service), service });
+  const handlers = createHandlers(service);
+  server = await startServer({ port: 0, rendererDir: dir, handlers, service });
 });
 
 afterAll(async () => {

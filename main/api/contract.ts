@@ -293,7 +293,12 @@ export type ApiParsed<N extends ApiName> = z.output<(typeof API)[N]['payload']>;
 export type ApiResult<N extends ApiName> = (typeof API)[N]['result'];
 
 /** Why a call failed; transports map these to status codes. */
-export type ApiErrorCode = 'invalid-payload' | 'unknown-call' | 'not-found' | 'conflict' | 'failed';
+export type ApiErrorCode =
+  | 'invalid-payload'
+  | 'unknown-call'
+  | 'not-found'
+  | 'conflict'
+  | 'failed';
 
 /** The envelope both transports carry, so errors arrive intact. */
 export type ApiResponse<T> =

@@ -152,7 +152,9 @@ export function createGeneratorCatalog(
           params: r.params,
         }));
       } catch (err) {
-        if (err instanceof RangeError) throw new ApiError('invalid-payload', `generate: ${err.message}`);
+        if (err instanceof RangeError) {
+          throw new ApiError('invalid-payload', `generate: ${err.message}`);
+        }
         throw err;
       }
     },

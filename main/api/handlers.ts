@@ -92,7 +92,9 @@ export async function dispatch(
     const value = await handlers[name](payload);
     return { ok: true, value };
   } catch (err) {
-    if (err instanceof ApiError) return { ok: false, error: { code: err.code, message: err.message } };
+    if (err instanceof ApiError) {
+      return { ok: false, error: { code: err.code, message: err.message } };
+    }
     const message = err instanceof Error ? err.message : String(err);
     return { ok: false, error: { code: 'failed', message: `${name} failed: ${message}` } };
   }

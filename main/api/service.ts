@@ -37,6 +37,7 @@ import {
 import type { RunRegistry } from '../registry/index.js';
 import { RegistryError } from '../registry/errors.js';
 import type {
+  ApiErrorCode,
   ApiParsed,
   ArchitectureDetail,
   ArchitectureRecord,
@@ -58,13 +59,20 @@ import type {
 import { ApiError } from './errors.js';
 import type { WorkbenchService } from './handlers.js';
 
+/** A run's status change, as the job runner reports it. */
+export interface StatusEvent {
+  runId: string;
+  status: RunStatusName;
+  error?: string | null;
+}
+
 /** The part of the job runner (main/jobs/jobRunner.ts) the service uses. */
 export interface JobRunnerPort {
   startSearch(config: SearchConfig): Promise<string>;
   cancel(runId: string): unknown;
   resume(runId: string): unknown;
   on(event: 'progress', listener: (event: ProgressEvent) => void): unknown;
-  on(event: 'status', listener: (event: { runId: string; status: RunStatusName }) => void): unknown;
+  on(event: 'status', listener: (event: StatusEvent) => void): unknown;
   off(event: 'progress' | 'status', listener: (...args: never[]) => void): unknown;
 }
 
@@ -107,6 +115,11 @@ function spaceOptionsOf(config: Partial<SearchConfig> | null): SpaceOptions {
   };
 }
 
+/** A stored boolean setting, or null when the config lacks it. */
+function flagOf(value: unknown): boolean | null {
+  return typeof value === 'boolean' ? value : null;
+}
+
 /** Reads a stored config as far as it is a search config (other kinds differ). */
 function configOf(run: { config: unknown }): Partial<SearchConfig> | null {
   const config = run.config;
@@ -116,8 +129,8 @@ function configOf(run: { config: unknown }): Partial<SearchConfig> | null {
 /** Turns registry NOT_FOUND into the API's not-found, keeping the message. */
 function mapRegistryError(err: unknown): never {
   if (err instanceof RegistryError) {
-    const code = err.code === 'NOT_FOUND' ? 'not-found' : err.code === 'STATE' ? 'conflict' : 'failed';
-    throw new ApiError(code, err.message);
+    const codes: Record<string, ApiErrorCode> = { NOT_FOUND: 'not-found', STATE: 'conflict' };
+    throw new ApiError(codes[err.code] ?? 'failed', err.message);
   }
   throw err;
 }
@@ -167,8 +180,7 @@ export class RegistryWorkbenchService implements WorkbenchService {
   private readonly events = new EventEmitter();
   private readonly logs = new Map<string, string[]>();
   private readonly onProgress = (event: ProgressEvent) => this.handleProgress(event);
-  private readonly onStatus = (event: { runId: string; status: RunStatusName }) =>
-    this.handleStatus(event);
+  private readonly onStatus = (event: StatusEvent) => this.handleStatus(event);
 
   constructor(parts: ServiceParts) {
     this.parts = parts;
@@ -205,7 +217,9 @@ export class RegistryWorkbenchService implements WorkbenchService {
       `epoch ${event.epoch}/${event.epochs}`,
       `step ${event.step}/${event.steps}`,
     ];
-    if (event.loss !== null && event.loss !== undefined) parts.push(`loss ${event.loss.toFixed(4)}`);
+    if (event.loss !== null && event.loss !== undefined) {
+      parts.push(`loss ${event.loss.toFixed(4)}`);
+    }
     if (event.accuracy !== null && event.accuracy !== undefined) {
       parts.push(`accuracy ${(event.accuracy * 100).toFixed(2)}%`);
     }
@@ -215,7 +229,7 @@ export class RegistryWorkbenchService implements WorkbenchService {
     this.appendLog(event.runId, parts.join(' '));
   }
 
-  private handleStatus(event: { runId: string; status: RunStatusName; error?: string | null }): void {
+  private handleStatus(event: StatusEvent): void {
     this.events.emit('event', { type: 'status', event } satisfies WorkbenchEvent);
     const why = event.error ? `: ${event.error}` : '';
     this.appendLog(event.runId, `${new Date().toISOString()} status ${event.status}${why}`);
@@ -244,8 +258,8 @@ export class RegistryWorkbenchService implements WorkbenchService {
       tau: sweeps.length > 0 ? sweeps[sweeps.length - 1].tau : null,
       bestAccuracy: accuracies.length > 0 ? Math.max(...accuracies) : null,
       backend: run.backend,
-      forcedSampling: typeof config?.forcedSampling === 'boolean' ? config.forcedSampling : null,
-      shadowBatchNorm: typeof config?.shadowBatchNorm === 'boolean' ? config.shadowBatchNorm : null,
+      forcedSampling: flagOf(config?.forcedSampling),
+      shadowBatchNorm: flagOf(config?.shadowBatchNorm),
       createdAt: run.createdAt,
       startedAt: run.startedAt,
       endedAt: run.endedAt,
@@ -261,7 +275,9 @@ export class RegistryWorkbenchService implements WorkbenchService {
   async listRuns(payload: ApiParsed<'listRuns'>): Promise<RunSummary[]> {
     const runs = await this.parts.registry.listRuns().catch(mapRegistryError);
     const chosen = runs.filter(
-      (r) => (!payload.kind || r.kind === payload.kind) && (!payload.status || r.status === payload.status),
+      (r) =>
+        (!payload.kind || r.kind === payload.kind) &&
+        (!payload.status || r.status === payload.status),
     );
     return Promise.all(chosen.map((r) => this.summarize(r)));
   }
@@ -399,7 +415,8 @@ export class RegistryWorkbenchService implements WorkbenchService {
     }
 
     const runId = await this.parts.jobs.startSearch(payload.config);
-    this.appendLog(runId, `${new Date().toISOString()} queued search on preset ${payload.config.preset}`);
+    const when = new Date().toISOString();
+    this.appendLog(runId, `${when} queued search on preset ${payload.config.preset}`);
     return { runId };
   }
 
@@ -504,7 +521,8 @@ export function checkAgainstSpace(config: SearchConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (!Object.hasOwn(PRESETS, config.preset)) {
     const known = Object.keys(PRESETS).join(', ');
-    return [{ path: 'preset', message: `unknown preset '${config.preset}': choose one of ${known}` }];
+    const message = `unknown preset '${config.preset}': choose one of ${known}`;
+    return [{ path: 'preset', message }];
   }
 
   const preset = PRESETS[config.preset];
@@ -536,7 +554,8 @@ export function checkAgainstSpace(config: SearchConfig): ConfigProblem[] {
     });
   }
 
-  if (config.supernet.microBatch !== undefined && config.supernet.microBatch > config.supernet.batchSize) {
+  const { microBatch, batchSize } = config.supernet;
+  if (microBatch !== undefined && microBatch > batchSize) {
     problems.push({
       path: 'supernet.microBatch',
       message:

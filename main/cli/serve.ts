@@ -35,11 +35,15 @@ async function main(argv: string[]): Promise<void> {
 
   const workbench = await openWorkbench({
     dbPath: resolveDbPath(options.db as string | undefined),
-    resourcesDir: path.resolve((options.resources as string | undefined) ?? path.join(repoRoot, 'resources')),
+    resourcesDir: path.resolve(
+      (options.resources as string | undefined) ?? path.join(repoRoot, 'resources'),
+    ),
   });
   const server = await startServer({
     port,
-    rendererDir: path.resolve((options.renderer as string | undefined) ?? path.join(repoRoot, 'out', 'renderer')),
+    rendererDir: path.resolve(
+      (options.renderer as string | undefined) ?? path.join(repoRoot, 'out', 'renderer'),
+    ),
     handlers: workbench.handlers,
     service: workbench.service,
   }).catch(async (err: Error) => {

@@ -139,7 +139,8 @@ function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
 /** Serves a file of the renderer folder; refuses anything outside it. */
 function serveStatic(res: http.ServerResponse, rendererDir: string, urlPath: string): void {
   const root = path.resolve(rendererDir);
-  const relative = urlPath === '/' ? 'index.html' : decodeURIComponent(urlPath).replace(/^\/+/, '');
+  const decoded = decodeURIComponent(urlPath).replace(/^\/+/, '');
+  const relative = urlPath === '/' ? 'index.html' : decoded;
   const file = path.resolve(root, relative);
 
   if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {

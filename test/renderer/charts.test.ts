@@ -24,7 +24,14 @@ import { buildTauOption, tauCsv, type TauSweep } from '../../renderer/src/charts
 type Series = { name: string; type: string; data: unknown[] };
 const seriesOf = (option: { series?: unknown }) => option.series as Series[];
 
-function metric(id: number, stage: string, name: string, epoch: number, step: number, value: number) {
+function metric(
+  id: number,
+  stage: string,
+  name: string,
+  epoch: number,
+  step: number,
+  value: number,
+) {
   return { id, stage, name, epoch, step, value, at: id } satisfies MetricPoint;
 }
 
@@ -75,7 +82,14 @@ describe('tau plot', () => {
       n: 2,
       pValue: 0.01,
     },
-    { label: 'FS off', points: [{ targetM: 1.5, flopsM: 3 }], tau: 0.5, pearson: 0.6, n: 1, pValue: null },
+    {
+      label: 'FS off',
+      points: [{ targetM: 1.5, flopsM: 3 }],
+      tau: 0.5,
+      pearson: 0.6,
+      n: 1,
+      pValue: null,
+    },
   ];
 
   it('overlays one scatter per sweep and a y = x line spanning every point', () => {
@@ -97,7 +111,8 @@ describe('tau plot', () => {
   it('prints tau, Pearson, n and p for each sweep', () => {
     const subtext = (buildTauOption(sweeps).title as { subtext: string }).subtext;
     expect(subtext).toBe(
-      'FS on: tau 1.000, Pearson 0.990, n 2, p 0.010\nFS off: tau 0.500, Pearson 0.600, n 1, p –',
+      'FS on: tau 1.000, Pearson 0.990, n 2, p 0.010\n' +
+        'FS off: tau 0.500, Pearson 0.600, n 1, p –',
     );
   });
 
@@ -182,7 +197,8 @@ describe('ablations', () => {
 
   it('draws one scatter per group and a box per group with accuracies', () => {
     const groups = groupAblations(runs, archs);
-    expect(seriesOf(buildAblationScatterOption(groups)).map((s) => s.data.length)).toEqual([1, 2, 0]);
+    const scatter = seriesOf(buildAblationScatterOption(groups));
+    expect(scatter.map((s) => s.data.length)).toEqual([1, 2, 0]);
 
     const [boxes, taus] = seriesOf(buildAblationDistributionOption(groups));
     expect(boxes.data).toEqual([[0.9, 0.9, 0.9, 0.9, 0.9], [0.7, 0.725, 0.75, 0.775, 0.8], []]);

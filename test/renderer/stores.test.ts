@@ -41,6 +41,10 @@ function run(partial: Partial<RunSummary>): RunSummary {
   };
 }
 
+function detailOf(id: string) {
+  return { ...run({ id }), config: {}, seed: 1, libraryVersions: {}, artifacts: [] };
+}
+
 beforeEach(() => {
   setActivePinia(createPinia());
 });
@@ -144,7 +148,7 @@ describe('run detail store', () => {
     vi.useFakeTimers();
     const rows = [{ id: 1, stage: 'supernet', epoch: 1, step: 1, name: 'loss', value: 2, at: 0 }];
     const api = fakeApi({
-      getRun: () => ({ ...run({ id: 'r1' }), config: {}, seed: 1, libraryVersions: {}, artifacts: [] }),
+      getRun: () => detailOf('r1'),
       runMetrics: (p: { afterId?: number }) =>
         p.afterId === 1
           ? [{ id: 2, stage: 'supernet', epoch: 1, step: 2, name: 'loss', value: 1.5, at: 1 }]
@@ -176,15 +180,22 @@ describe('run detail store', () => {
     vi.useRealTimers();
 
     const metricCalls = api.calls.filter((c) => c.name === 'runMetrics');
-    expect(metricCalls.map((c) => c.payload)).toEqual([{ runId: 'r1' }, { runId: 'r1', afterId: 1 }]);
-    expect(store.curves).toEqual([{ stage: 'supernet', name: 'loss', points: [[1, 2], [2, 1.5]] }]);
+    expect(metricCalls.map((c) => c.payload)).toEqual([
+      { runId: 'r1' },
+      { runId: 'r1', afterId: 1 },
+    ]);
+    const points = [
+      [1, 2],
+      [2, 1.5],
+    ];
+    expect(store.curves).toEqual([{ stage: 'supernet', name: 'loss', points }]);
     expect(store.progress?.etaSec).toBe(12);
   });
 
   it('ignores events of other runs', async () => {
     provideApi(
       fakeApi({
-        getRun: () => ({ ...run({ id: 'r1' }), config: {}, seed: 1, libraryVersions: {}, artifacts: [] }),
+        getRun: () => detailOf('r1'),
         runMetrics: () => [],
         runLog: () => ['first'],
         runArchitectures: () => [],
@@ -212,7 +223,10 @@ describe('new search store', () => {
   };
 
   it('explains a schema problem at once, without asking the service', async () => {
-    const api = fakeApi({ listPresets: () => [preset], checkSearchConfig: () => ({ ok: true, problems: [] }) });
+    const api = fakeApi({
+      listPresets: () => [preset],
+      checkSearchConfig: () => ({ ok: true, problems: [] }),
+    });
     provideApi(api.client);
     const store = useNewSearchStore();
     await store.loadPresets();
@@ -228,7 +242,9 @@ describe('new search store', () => {
     vi.useFakeTimers();
     const verdict: ConfigCheck = {
       ok: false,
-      problems: [{ path: 'constraint', message: 'the budget interval 0.1..1.5 MFLOPs must lie inside' }],
+      problems: [
+        { path: 'constraint', message: 'the budget interval 0.1..1.5 MFLOPs must lie inside' },
+      ],
     };
     const api = fakeApi({ listPresets: () => [preset], checkSearchConfig: () => verdict });
     provideApi(api.client);
@@ -279,7 +295,8 @@ describe('compare store', () => {
     );
     const store = useCompareStore();
     await store.add({ label: 'A', preset: 'fmnist', text: '33---- 555--- 777777', accuracy: 0.8 });
-    await store.add({ label: 'B', preset: 'fmnist', text: '33---- 557--- 777777', accuracy: 0.82 });
+    const b = '33---- 557--- 777777';
+    await store.add({ label: 'B', preset: 'fmnist', text: b, accuracy: 0.82 });
 
     expect([...store.differing]).toEqual([1]);
     store.remove(store.items[1].key);
@@ -297,7 +314,13 @@ describe('generate store', () => {
     provideApi(
       fakeApi({
         listGenerators: () => [
-          { id: 'g', label: 'G', source: 'run', preset: 'fmnist', constraint: { lowM: 2, highM: 3 } },
+          {
+            id: 'g',
+            label: 'G',
+            source: 'run',
+            preset: 'fmnist',
+            constraint: { lowM: 2, highM: 3 },
+          },
         ],
         generate: async (p: { budgetsM: number[] }) => {
           const budget = p.budgetsM[0];

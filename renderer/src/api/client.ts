@@ -102,7 +102,9 @@ export function httpTransport(baseUrl: string, token: string, env: HttpEnv): Tra
       try {
         return JSON.parse(text) as ApiResponse<unknown>;
       } catch {
-        const message = `${name}: the server answered ${response.status} with non-JSON: ${text.slice(0, 200)}`;
+        const message =
+          `${name}: the server answered ${response.status} with non-JSON: ` +
+          text.slice(0, 200);
         return { ok: false, error: { code: 'failed', message } };
       }
     },

@@ -49,7 +49,8 @@ export function groupAblations(
     };
     group.runs.push(run);
     for (const a of archsByRun[run.id] ?? []) {
-      if (a.accuracy !== null) group.points.push({ runId: run.id, flopsM: a.flopsM, accuracy: a.accuracy });
+      if (a.accuracy === null) continue;
+      group.points.push({ runId: run.id, flopsM: a.flopsM, accuracy: a.accuracy });
     }
     if (run.tau !== null) group.taus.push(run.tau);
     groups.set(key, group);
@@ -57,7 +58,9 @@ export function groupAblations(
 
   const order = ['on/on', 'on/off', 'off/on', 'off/off'];
   const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
-  return [...groups.values()].sort((a, b) => rank(a.key) - rank(b.key) || a.key.localeCompare(b.key));
+  return [...groups.values()].sort(
+    (a, b) => rank(a.key) - rank(b.key) || a.key.localeCompare(b.key),
+  );
 }
 
 /** Quartiles for a box plot: [min, q1, median, q3, max]. */
@@ -134,6 +137,8 @@ export function buildAblationDistributionOption(groups: readonly AblationGroup[]
 
 /** Every grouped point as CSV. */
 export function ablationCsv(groups: readonly AblationGroup[]): string {
-  const rows = groups.flatMap((g) => g.points.map((p) => [g.label, p.runId, p.flopsM, p.accuracy]));
+  const rows = groups.flatMap((g) =>
+    g.points.map((p) => [g.label, p.runId, p.flopsM, p.accuracy]),
+  );
   return toCsv(['group', 'run', 'mflops', 'accuracy'], rows);
 }

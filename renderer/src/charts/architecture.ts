@@ -106,7 +106,17 @@ export function architectureCsv(
     ]),
   );
   return toCsv(
-    ['architecture', 'layer', 'ops', 'expansion_rate', 'c_in', 'c_out', 'stride', 'mflops', 'params'],
+    [
+      'architecture',
+      'layer',
+      'ops',
+      'expansion_rate',
+      'c_in',
+      'c_out',
+      'stride',
+      'mflops',
+      'params',
+    ],
     rows,
   );
 }

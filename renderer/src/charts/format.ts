@@ -2,7 +2,8 @@
 
 /** A value with a fixed number of decimals, or an en dash when missing. */
 export function fixed(value: number | null | undefined, digits = 3): string {
-  return value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  return value.toFixed(digits);
 }
 
 /** A 0..1 fraction as a percentage. */

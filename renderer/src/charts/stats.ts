@@ -49,8 +49,8 @@ export function pearson(x: readonly number[], y: readonly number[]): number {
 /** The error function (Abramowitz-Stegun 7.1.26, |error| < 1.5e-7). */
 function erf(z: number): number {
   const t = 1 / (1 + 0.3275911 * Math.abs(z));
-  const poly =
-    t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const inner = 1.421413741 + t * (-1.453152027 + t * 1.061405429);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * inner));
   const value = 1 - poly * Math.exp(-z * z);
   return z >= 0 ? value : -value;
 }

@@ -12,9 +12,12 @@ import type { TauSweep } from '../charts/tau';
 import { callState, track, type CallState } from './callState';
 
 /** A run's label in legends: name plus its FS/SBN settings. */
-export function runLabel(run: Pick<RunSummary, 'name' | 'id' | 'forcedSampling' | 'shadowBatchNorm'>) {
+export function runLabel(
+  run: Pick<RunSummary, 'name' | 'id' | 'forcedSampling' | 'shadowBatchNorm'>,
+): string {
   const flag = (v: boolean | null) => (v === null ? '?' : v ? 'on' : 'off');
-  return `${run.name || run.id} (FS ${flag(run.forcedSampling)}, SBN ${flag(run.shadowBatchNorm)})`;
+  const settings = `FS ${flag(run.forcedSampling)}, SBN ${flag(run.shadowBatchNorm)}`;
+  return `${run.name || run.id} (${settings})`;
 }
 
 /** The latest sweep of each run as tau-plot input. */
