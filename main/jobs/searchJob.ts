@@ -60,6 +60,11 @@ export interface SearchJobHooks {
   reportEveryMs?: number;
   /** Cancels the run from outside (e.g. Ctrl-C); the registry's cancel flag also works. */
   signal?: AbortSignal;
+  /**
+   * Asked when the run stops on an abort: true records it as interrupted
+   * (resumable: the process is shutting down) rather than cancelled.
+   */
+  interruptedOnAbort?: () => boolean;
 }
 
 /**
@@ -104,8 +109,9 @@ export async function executeSearchRun(
     await reporter.stop();
     await journal.flush().catch(() => undefined);
     if (abort.signal.aborted) {
-      await registry.finish(runId, 'cancelled');
-      hooks.log?.(`run ${runId} cancelled; its checkpoints are kept`);
+      const status = hooks.interruptedOnAbort?.() ? 'interrupted' : 'cancelled';
+      await registry.finish(runId, status);
+      hooks.log?.(`run ${runId} ${status}; its checkpoints are kept`);
       return undefined;
     }
     await registry.finish(runId, 'failed', (err as Error).message);

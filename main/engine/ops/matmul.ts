@@ -5,17 +5,47 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { usesTfGradients } from './platform.js';
+import { ALL_GRADIENTS, usesTfGradients, type OpGradients } from './platform.js';
 
 /**
- * `a` [M,K] times `b` [K,N] -> [M,N], differentiable in both arguments.
+ * `a` [M,K] times `b` [K,N] -> [M,N], differentiable in both arguments, or
+ * in the one `grads` asks for.
  *
  * @param a Left matrix, e.g. activations flattened to rows.
  * @param b Right matrix, e.g. a weight.
+ * @param grads which gradients a backward pass computes: `input` is a's,
+ *   `filter` is b's. A frozen weight (filter: false) saves a product per
+ *   backward pass; an unused gradient is never computed.
  * @returns The product, float32.
  */
-export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+export function matMul(
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+  grads: Readonly<OpGradients> = ALL_GRADIENTS,
+): tf.Tensor2D {
   if (usesTfGradients()) return tf.matMul(a, b);
+
+  if (!grads.filter || !grads.input) {
+    // The operand without a gradient is closed over, so the tape never asks for it.
+    const [wrt, other] = grads.input ? [a, b] : [b, a];
+    const one = tf.customGrad((vIn, save) => {
+      const v = vIn as tf.Tensor2D;
+      (save as tf.GradSaveFunc)([other]);
+      const value = grads.input ? tf.matMul(v, other) : tf.matMul(other, v);
+      return {
+        value,
+        gradFunc: (dy, saved) => {
+          const [so] = saved as tf.Tensor2D[];
+          const dy2 = dy as tf.Tensor2D;
+          if (!grads.input && !grads.filter) throw noGradient('matMul');
+          return grads.input
+            ? tf.tidy(() => tf.matMul(dy2, tf.transpose(so)))
+            : tf.tidy(() => tf.matMul(tf.transpose(so), dy2));
+        },
+      };
+    });
+    return one(wrt) as tf.Tensor2D;
+  }
 
   const op = tf.customGrad((aIn, bIn, save) => {
     const a2 = aIn as tf.Tensor2D;
@@ -36,4 +66,12 @@ export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   });
 
   return op(a, b) as tf.Tensor2D;
+}
+
+/** The error of a backward pass through an op built without gradients. */
+export function noGradient(op: string): Error {
+  return new Error(
+    `${op}: a gradient was requested through an op built with grads { input: false, ` +
+      'filter: false }; build it with the gradient you need',
+  );
 }

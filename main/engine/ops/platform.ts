@@ -13,3 +13,31 @@ import * as tf from '@tensorflow/tfjs';
 export function usesTfGradients(): boolean {
   return tf.getBackend() === 'tensorflow';
 }
+
+/**
+ * Which gradients an op with a hand-built gradient computes in a backward
+ * pass. tfjs runs a custom gradient function whole, so a gradient nobody
+ * needs (the filter of a frozen supernet, the input of the stem, which is
+ * data) would otherwise be computed and thrown away.
+ */
+export interface OpGradients {
+  /** Gradient with respect to the input (the activations). */
+  input: boolean;
+  /** Gradient with respect to the filter or weight. */
+  filter: boolean;
+}
+
+/** Both gradients: what training needs. */
+export const ALL_GRADIENTS: Readonly<OpGradients> = Object.freeze({ input: true, filter: true });
+
+/** Frozen weights: only the input gradient (the generator's weighted forward). */
+export const INPUT_GRADIENT_ONLY: Readonly<OpGradients> = Object.freeze({
+  input: true,
+  filter: false,
+});
+
+/** Input that is data: only the filter gradient (the stem conv in training). */
+export const FILTER_GRADIENT_ONLY: Readonly<OpGradients> = Object.freeze({
+  input: false,
+  filter: true,
+});

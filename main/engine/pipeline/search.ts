@@ -168,8 +168,8 @@ export async function runSupernetStage(ctx: SearchContext): Promise<void> {
     },
     {
       signal: ctx.hooks.signal,
-      onProgress: (p) =>
-        emit(ctx, { ...p, extra: { lr: p.lr } }),
+      log: ctx.hooks.log,
+      onProgress: (p) => emit(ctx, { ...p, extra: { lr: p.lr } }),
       onEpochEnd: (s) =>
         ctx.hooks.log?.(
           `[supernet] epoch ${s.epoch} done: loss ${s.loss.toFixed(4)}, train acc ` +
@@ -199,6 +199,7 @@ export async function runGeneratorStage(ctx: SearchContext, prior: Architecture 
       signal: ctx.hooks.signal,
       checkpointDir: runPaths(ctx.runDir).checkpoints,
       resume: true,
+      log: ctx.hooks.log,
       onProgress: (p) =>
         emit(ctx, {
           stage: 'generator',

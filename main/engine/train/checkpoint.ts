@@ -142,3 +142,42 @@ export async function loadCheckpoint<T>(dir: string, parts: CheckpointParts): Pr
   }
   return state;
 }
+
+/**
+ * Restores the newest checkpoint that loads cleanly. A damaged one (checksum
+ * mismatch, missing or truncated file) is reported through `onSkip` and the
+ * one before it is tried, so a kill during a save, or a file damaged later,
+ * costs one epoch rather than the run.
+ *
+ * @param check inspects a candidate's state before any weight is overwritten;
+ *   throw there to refuse it outright (e.g. written with other settings).
+ * @returns the folder and state restored, or null when no checkpoint loads.
+ */
+export async function loadNewestValidCheckpoint<T>(
+  root: string,
+  prefix: string,
+  parts: CheckpointParts,
+  onSkip: (dir: string, reason: string) => void,
+  check: (state: T, dir: string) => void = () => undefined,
+): Promise<{ dir: string; state: T } | null> {
+  const candidates = (await listCheckpoints(root, prefix)).reverse();
+
+  for (const dir of candidates) {
+    let peek: T;
+    try {
+      peek = JSON.parse(await readFile(path.join(dir, STATE_FILE), 'utf8')) as T;
+    } catch (err) {
+      onSkip(dir, `its ${STATE_FILE} cannot be read (${(err as Error).message})`);
+      continue;
+    }
+    check(peek, dir);
+
+    try {
+      return { dir, state: await loadCheckpoint<T>(dir, parts) };
+    } catch (err) {
+      if (!(err instanceof CheckpointError)) throw err;
+      onSkip(dir, err.message);
+    }
+  }
+  return null;
+}

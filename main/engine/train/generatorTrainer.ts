@@ -15,9 +15,6 @@
  * (DEFAULT_LAMBDA, see there). Overshoot weighs 1.2x undershoot, as in the
  * authors' code.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-
 import * as tf from '@tensorflow/tfjs';
 
 import { BatchSampler, toBatch, type SamplerState } from '../data/batches.js';
@@ -32,12 +29,7 @@ import { Rng } from '../rng.js';
 import { buildCostTable, expectedFlopsM, type CostTable } from '../space/costModel.js';
 import { PriorPool, priorToTensorData } from '../space/priors.js';
 import { MAX_EXPANSION, SKIP_INDEX, type Architecture } from '../space/types.js';
-import {
-  checkpointLabel,
-  latestCheckpoint,
-  loadCheckpoint,
-  saveCheckpoint,
-} from './checkpoint.js';
+import { checkpointLabel, loadNewestValidCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { AdamOptimizer, type GradientMap } from './optimizers.js';
 import { gumbelTemperature } from './schedule.js';
 
@@ -143,6 +135,8 @@ export interface GeneratorTrainingHooks {
   checkpointDir?: string;
   /** Continue from the newest checkpoint under checkpointDir, if there is one. */
   resume?: boolean;
+  /** One line per notable event (resume, a damaged checkpoint skipped). */
+  log?: (line: string) => void;
   /** Called after each checkpoint is written, with the 0-based epoch and its folder. */
   onCheckpoint?: (epoch: number, folder: string) => void;
 }
@@ -469,28 +463,37 @@ async function writeCheckpoint(run: RunState, dir: string, epochsDone: number, t
   return saveCheckpoint(dir, label, parts, state);
 }
 
-/** Restores the newest checkpoint; returns the epochs it had completed, or 0 without one. */
-async function restoreCheckpoint(run: RunState, dir: string): Promise<number> {
-  const latest = await latestCheckpoint(dir, GENERATOR_CHECKPOINT);
-  if (latest === null) return 0;
-
-  const parts = { store: run.generator.store, optimizer: run.optimizer };
-  // Check the settings before any weight is overwritten.
-  const peek = JSON.parse(await readFile(path.join(latest, 'state.json'), 'utf8'));
+/**
+ * Restores the newest checkpoint that loads cleanly (a damaged one is skipped
+ * and reported); returns the epochs it had completed, or 0 without one.
+ */
+async function restoreCheckpoint(
+  run: RunState,
+  dir: string,
+  log: (line: string) => void,
+): Promise<number> {
   const expected = fingerprint(run.config, run.generator.numLayers);
-  if ((peek as CheckpointState).fingerprint !== expected) {
-    throw new CheckpointError(
-      latest,
-      `the generator checkpoint ${latest} was written with other settings ` +
-        `(${(peek as CheckpointState).fingerprint}) than this run (${expected}): resume ` +
-        'with the same settings or start over in an empty folder',
-    );
-  }
+  const restored = await loadNewestValidCheckpoint<CheckpointState>(
+    dir,
+    GENERATOR_CHECKPOINT,
+    { store: run.generator.store, optimizer: run.optimizer },
+    (skipped, reason) => log(`[generator] skipping damaged checkpoint ${skipped}: ${reason}`),
+    (peek, candidate) => {
+      if (peek.fingerprint === expected) return;
+      throw new CheckpointError(
+        candidate,
+        `the generator checkpoint ${candidate} was written with other settings ` +
+          `(${peek.fingerprint}) than this run (${expected}): resume with the same ` +
+          'settings or start over in an empty folder',
+      );
+    },
+  );
+  if (!restored) return 0;
 
-  const state = await loadCheckpoint<CheckpointState>(latest, parts);
-  run.rng.setState(state.rngState);
-  run.sampler.setState(state.sampler);
-  return state.epochsDone;
+  log(`[generator] resuming from ${restored.dir}`);
+  run.rng.setState(restored.state.rngState);
+  run.sampler.setState(restored.state.sampler);
+  return restored.state.epochsDone;
 }
 
 /**
@@ -552,8 +555,9 @@ async function runEpochs(
 ): Promise<GeneratorTrainingResult> {
   const { config } = run;
   const { checkpointDir, signal } = hooks;
+  const log = hooks.log ?? (() => undefined);
   const startEpoch =
-    checkpointDir && hooks.resume ? await restoreCheckpoint(run, checkpointDir) : 0;
+    checkpointDir && hooks.resume ? await restoreCheckpoint(run, checkpointDir, log) : 0;
   const started = performance.now();
   const plannedSteps = (config.epochs - startEpoch) * config.stepsPerEpoch;
   const epochLosses: number[] = [];

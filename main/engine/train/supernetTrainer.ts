@@ -22,12 +22,7 @@ import type { Supernet } from '../nn/supernet.js';
 import { Rng } from '../rng.js';
 import { FairSampler, type FairSamplerState } from '../space/sampling.js';
 import type { Architecture } from '../space/types.js';
-import {
-  checkpointLabel,
-  latestCheckpoint,
-  loadCheckpoint,
-  saveCheckpoint,
-} from './checkpoint.js';
+import { checkpointLabel, loadNewestValidCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { SgdOptimizer, type GradientMap } from './optimizers.js';
 import { cosineLearningRate } from './schedule.js';
 
@@ -85,6 +80,8 @@ export interface SupernetTrainingHooks {
   onEpochEnd?: (summary: SupernetEpochSummary) => void;
   /** Aborting stops training before the next forward pass. */
   signal?: AbortSignal;
+  /** One line per notable event (resume, a damaged checkpoint skipped). */
+  log?: (line: string) => void;
 }
 
 export interface SupernetEpochSummary {
@@ -299,13 +296,16 @@ export async function trainSupernet(
     let epochsDone = 0;
     let globalStep = 0;
     if (config.resume && config.checkpointDir) {
-      const dir = await latestCheckpoint(config.checkpointDir, CHECKPOINT_PREFIX);
-      if (dir) {
-        const state = await loadCheckpoint<SupernetCheckpointState>(dir, {
-          store: supernet.store,
-          optimizer,
-        });
-        checkResumable(state, settings, dir);
+      const restored = await loadNewestValidCheckpoint<SupernetCheckpointState>(
+        config.checkpointDir,
+        CHECKPOINT_PREFIX,
+        { store: supernet.store, optimizer },
+        (dir, reason) => hooks.log?.(`[supernet] skipping damaged checkpoint ${dir}: ${reason}`),
+        (state, dir) => checkResumable(state, settings, dir),
+      );
+      if (restored) {
+        const { state, dir } = restored;
+        hooks.log?.(`[supernet] resuming from ${dir}`);
         fair.setState(state.fairSampler);
         batches.setState(state.batchSampler);
         epochsDone = state.epochsDone;

@@ -1,0 +1,184 @@
+/**
+ * Runs registered jobs off the main thread: each run gets a child process
+ * (main/jobs/jobWorker.ts), so training never blocks the Electron main process
+ * or the local server, and a crash of one run takes nothing else down.
+ * Progress, log lines and status changes arrive as events; everything is also
+ * in the registry, which stays the source of truth.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { parseSearchConfig, type SearchConfig } from '../engine/pipeline/config.js';
+import { checkSearchConfig, type SearchProgress } from '../engine/pipeline/search.js';
+import type { RunRegistry, RunStatus } from '../registry/index.js';
+import type { WorkerMessage } from './jobWorker.js';
+import { createSearchRun } from './searchJob.js';
+
+/** How to start the worker: a script and the Node options it needs. */
+export interface WorkerEntry {
+  script: string;
+  execArgv: string[];
+}
+
+export interface JobRunnerOptions {
+  registry: RunRegistry;
+  /** Defaults to the bundled jobWorker.js beside this module, else the .ts under tsx. */
+  worker?: WorkerEntry;
+}
+
+/** Live progress of a run, in the shape the GUI's contract uses. */
+export interface JobProgress {
+  runId: string;
+  stage: string;
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number | null;
+  accuracy: number | null;
+  etaSec: number | null;
+  progress: number;
+}
+
+/** Finds the worker script for this build (bundled JavaScript or TypeScript source). */
+export function defaultWorkerEntry(): WorkerEntry {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const bundled = path.join(here, 'jobWorker.js');
+  if (existsSync(bundled)) return { script: bundled, execArgv: [] };
+
+  return { script: path.join(here, 'jobWorker.ts'), execArgv: ['--import', 'tsx'] };
+}
+
+export class JobRunner extends EventEmitter {
+  private readonly registry: RunRegistry;
+  private readonly worker: WorkerEntry;
+  private readonly children = new Map<string, ChildProcess>();
+
+  constructor(options: JobRunnerOptions) {
+    super();
+    this.registry = options.registry;
+    this.worker = options.worker ?? defaultWorkerEntry();
+  }
+
+  /**
+   * Validates a configuration, registers the run and starts it.
+   *
+   * @returns the new run's id.
+   * @throws an error naming the invalid setting; nothing is registered then.
+   */
+  async startSearch(input: SearchConfig): Promise<string> {
+    const config = parseSearchConfig(input);
+    checkSearchConfig(config);
+
+    const run = await createSearchRun(this.registry, config);
+    this.spawn(run.id);
+    return run.id;
+  }
+
+  /** Continues an interrupted (or queued) run from its last checkpoint. */
+  async resume(runId: string): Promise<void> {
+    const run = await this.registry.getRun(runId);
+    if (run.status !== 'interrupted' && run.status !== 'queued') {
+      throw new Error(
+        `run ${runId} is ${run.status}: only interrupted or queued runs can be resumed`,
+      );
+    }
+    if (this.children.has(runId)) throw new Error(`run ${runId} is already being run`);
+    this.spawn(runId);
+  }
+
+  /** Asks a run to stop after its current step; its checkpoints are kept. */
+  async cancel(runId: string): Promise<void> {
+    const child = this.children.get(runId);
+    await this.registry.requestCancel(runId);
+    child?.send({ type: 'cancel' });
+  }
+
+  /** Runs this runner started that are still going. */
+  activeRuns(): string[] {
+    return [...this.children.keys()];
+  }
+
+  /**
+   * Stops every child (they record their runs as interrupted, resumable) and
+   * waits for them to exit.
+   */
+  async shutdown(timeoutMs = 10_000): Promise<void> {
+    const exits = [...this.children.values()].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            child.kill('SIGKILL');
+            resolve();
+          }, timeoutMs);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    );
+    await Promise.all(exits);
+  }
+
+  private spawn(runId: string): void {
+    const child = fork(this.worker.script, [runId, this.registry.dbPath], {
+      execArgv: this.worker.execArgv,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.children.set(runId, child);
+    this.emitStatus(runId, 'running');
+
+    let ended = false;
+    child.on('message', (message: WorkerMessage) => {
+      if (message.type === 'progress') this.emit('progress', toJobProgress(runId, message.event));
+      if (message.type === 'log') this.emit('log', { runId, line: message.line });
+      if (message.type === 'done') {
+        ended = true;
+        this.emitStatus(runId, message.status, message.error);
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        this.emit('log', { runId, line });
+      }
+    });
+    child.on('exit', (code, signal) => {
+      this.children.delete(runId);
+      if (!ended) void this.markLost(runId, code, signal);
+    });
+  }
+
+  /** A child that died without reporting (killed, crashed) leaves an interrupted run. */
+  private async markLost(runId: string, code: number | null, signal: string | null) {
+    const run = await this.registry.getRun(runId).catch(() => undefined);
+    if (run?.status === 'running' || run?.status === 'queued') {
+      await this.registry.finish(runId, 'interrupted').catch(() => undefined);
+    }
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    this.emit('log', { runId, line: `worker process ended (${how}); the run can be resumed` });
+    this.emitStatus(runId, 'interrupted');
+  }
+
+  private emitStatus(runId: string, status: RunStatus, error?: string): void {
+    this.emit('status', { runId, status, error: error ?? null });
+  }
+}
+
+function toJobProgress(runId: string, e: SearchProgress): JobProgress {
+  return {
+    runId,
+    stage: e.stage,
+    epoch: e.epoch,
+    epochs: e.epochs,
+    step: e.step,
+    steps: e.steps,
+    loss: e.loss ?? null,
+    accuracy: e.accuracy ?? null,
+    etaSec: Number.isFinite(e.etaSec) ? e.etaSec : null,
+    progress: e.fraction,
+  };
+}
