@@ -16,7 +16,14 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rolldownOptions: { input: { index: resolve(root, 'main/index.ts') } },
+      // The job worker is its own entry: the job runner forks it as a child
+      // process (out/main/jobWorker.js beside out/main/index.js).
+      rolldownOptions: {
+        input: {
+          index: resolve(root, 'main/index.ts'),
+          jobWorker: resolve(root, 'main/jobs/jobWorker.ts'),
+        },
+      },
     },
   },
   preload: {

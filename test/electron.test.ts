@@ -328,24 +328,29 @@ describe('workbench service over a real registry', () => {
 
   it("resolves an architecture with the cost model's totals, split per layer", async () => {
     const preset = getPreset('fmnist');
-    const text = '33---- 357--- 5555-- 777777 333--- 73----';
+    // One token per searchable layer, cycling through mixed expansion rates.
+    const tokens = ['33----', '357---', '5555--', '777777', '333---', '73----'];
+    const layerTokens = preset.layers.map((_, l) => tokens[l % tokens.length]);
+    const text = layerTokens.join(' ');
     const detail = await service.describeArchitecture({ preset: 'fmnist', text });
     const arch = parseArchitectureText(text, preset, { forcedSampling: false, minExpansion: 1 });
 
     expect(detail.flopsM).toBeCloseTo(flopsM(arch, preset), 9);
     expect(detail.params).toBe(paramCount(arch, preset, 10));
-    expect(detail.layers.map((l) => l.expansionRate)).toEqual([2, 3, 4, 6, 3, 2]);
+    const rates = layerTokens.map((t) => t.replace(/-/g, '').length);
+    expect(detail.layers.map((l) => l.expansionRate)).toEqual(rates);
     // The fixed part is the same for every architecture of the preset.
-    const largest = '777777 '.repeat(6);
+    const largest = '777777 '.repeat(preset.layers.length);
     const other = await service.describeArchitecture({ preset: 'fmnist', text: largest });
     expect(other.fixedFlopsM).toBeCloseTo(detail.fixedFlopsM, 9);
     expect(other.fixedParams).toBe(detail.fixedParams);
   });
 
   it('explains an architecture that does not fit the preset', async () => {
+    const layers = getPreset('fmnist').layers.length;
     const oneLayer = service.describeArchitecture({ preset: 'fmnist', text: '33----' });
     await expect(oneLayer).rejects.toThrow(
-      /architecture: preset 'fmnist' has 6 searchable layers, but the architecture has 1/,
+      `architecture: preset 'fmnist' has ${layers} searchable layers, but the architecture has 1`,
     );
   });
 

@@ -66,6 +66,12 @@ export interface StatusEvent {
   error?: string | null;
 }
 
+/** A log line of a run, as the job runner reports it. */
+export interface LogEvent {
+  runId: string;
+  line: string;
+}
+
 /** The part of the job runner (main/jobs/jobRunner.ts) the service uses. */
 export interface JobRunnerPort {
   startSearch(config: SearchConfig): Promise<string>;
@@ -73,7 +79,10 @@ export interface JobRunnerPort {
   resume(runId: string): unknown;
   on(event: 'progress', listener: (event: ProgressEvent) => void): unknown;
   on(event: 'status', listener: (event: StatusEvent) => void): unknown;
-  off(event: 'progress' | 'status', listener: (...args: never[]) => void): unknown;
+  on(event: 'log', listener: (event: LogEvent) => void): unknown;
+  off(event: 'progress', listener: (event: ProgressEvent) => void): unknown;
+  off(event: 'status', listener: (event: StatusEvent) => void): unknown;
+  off(event: 'log', listener: (event: LogEvent) => void): unknown;
 }
 
 /** Trained generators the Generate view may run. */
@@ -181,18 +190,21 @@ export class RegistryWorkbenchService implements WorkbenchService {
   private readonly logs = new Map<string, string[]>();
   private readonly onProgress = (event: ProgressEvent) => this.handleProgress(event);
   private readonly onStatus = (event: StatusEvent) => this.handleStatus(event);
+  private readonly onLog = (event: LogEvent) => this.appendLog(event.runId, event.line);
 
   constructor(parts: ServiceParts) {
     this.parts = parts;
     this.events.setMaxListeners(100);
     parts.jobs.on('progress', this.onProgress);
     parts.jobs.on('status', this.onStatus);
+    parts.jobs.on('log', this.onLog);
   }
 
   /** Detaches from the job runner; the service no longer forwards events. */
   close(): void {
-    this.parts.jobs.off('progress', this.onProgress as (...args: never[]) => void);
-    this.parts.jobs.off('status', this.onStatus as (...args: never[]) => void);
+    this.parts.jobs.off('progress', this.onProgress);
+    this.parts.jobs.off('status', this.onStatus);
+    this.parts.jobs.off('log', this.onLog);
     this.events.removeAllListeners();
   }
 

@@ -5,10 +5,28 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { matMul } from './matmul.js';
+import { usesTfGradients } from './platform.js';
 
-/** min(max(x, 0), 6), elementwise. */
+/**
+ * min(max(x, 0), 6), elementwise; the gradient passes where 0 < x <= 6, as
+ * tfjs's own. On wasm the gradient is built from two step functions:
+ * tfjs's Relu6 gradient compares with LessEqual, which wasm ran about 8x
+ * slower than Step at [128,7,7,96] (19 ms against 2.5 ms).
+ */
 export function relu6<T extends tf.Tensor>(x: T): T {
-  return tf.relu6(x);
+  if (usesTfGradients()) return tf.relu6(x);
+
+  const op = tf.customGrad((xIn, save) => {
+    (save as tf.GradSaveFunc)([xIn as tf.Tensor]);
+    return {
+      value: tf.relu6(xIn as tf.Tensor),
+      gradFunc: (dy, saved) => {
+        const [sx] = saved as tf.Tensor[];
+        return tf.tidy(() => tf.mul(dy, tf.sub(tf.step(sx), tf.step(tf.sub(sx, 6)))));
+      },
+    };
+  });
+  return op(x) as T;
 }
 
 /**

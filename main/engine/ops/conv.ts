@@ -9,8 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { matMul } from './matmul.js';
-import { usesTfGradients } from './platform.js';
+import { matMul, noGradient } from './matmul.js';
+import { ALL_GRADIENTS, usesTfGradients, type OpGradients } from './platform.js';
 
 /** The depthwise kernel sizes of the paper's sub-blocks. */
 export const KERNEL_SIZES = [3, 5, 7] as const;
@@ -23,10 +23,15 @@ type Padding4D = [[number, number], [number, number], [number, number], [number,
  *
  * @param x Input [N,H,W,Cin].
  * @param w Weight [Cin,Cout].
+ * @param grads which gradients a backward pass computes (both by default).
  * @returns [N,H,W,Cout].
  * @throws Error when the channel counts disagree.
  */
-export function conv1x1(x: tf.Tensor4D, w: tf.Tensor2D): tf.Tensor4D {
+export function conv1x1(
+  x: tf.Tensor4D,
+  w: tf.Tensor2D,
+  grads: Readonly<OpGradients> = ALL_GRADIENTS,
+): tf.Tensor4D {
   const [n, h, wd, cin] = x.shape;
   if (w.rank !== 2 || w.shape[0] !== cin) {
     throw new Error(
@@ -37,7 +42,7 @@ export function conv1x1(x: tf.Tensor4D, w: tf.Tensor2D): tf.Tensor4D {
 
   return tf.tidy(() => {
     const rows = tf.reshape(x, [n * h * wd, cin]) as tf.Tensor2D;
-    return tf.reshape(matMul(rows, w), [n, h, wd, w.shape[1]]) as tf.Tensor4D;
+    return tf.reshape(matMul(rows, w, grads), [n, h, wd, w.shape[1]]) as tf.Tensor4D;
   });
 }
 
@@ -47,11 +52,17 @@ export function conv1x1(x: tf.Tensor4D, w: tf.Tensor2D): tf.Tensor4D {
  * @param x Input [N,H,W,C].
  * @param w Filter [k,k,C,1], k odd and at least 3.
  * @param stride 1 or 2.
+ * @param grads which gradients a backward pass computes (both by default).
  * @returns [N, ceil(H/stride), ceil(W/stride), C].
  * @throws Error on an even or non-square kernel, a channel mismatch, a channel
  *   multiplier other than 1, or a stride other than 1 or 2.
  */
-export function depthwiseConv(x: tf.Tensor4D, w: tf.Tensor4D, stride: Stride): tf.Tensor4D {
+export function depthwiseConv(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  stride: Stride,
+  grads: Readonly<OpGradients> = ALL_GRADIENTS,
+): tf.Tensor4D {
   const k = checkKernel('depthwiseConv', x, w, stride);
   if (w.shape[3] !== 1) {
     throw new Error(
@@ -65,25 +76,11 @@ export function depthwiseConv(x: tf.Tensor4D, w: tf.Tensor4D, stride: Stride): t
     return tf.tidy(() => tf.depthwiseConv2d(tf.pad(x, pad), w, stride, 'valid'));
   }
 
-  const op = tf.customGrad((xIn, wIn, save) => {
-    const x4 = xIn as tf.Tensor4D;
-    const w4 = wIn as tf.Tensor4D;
-    (save as tf.GradSaveFunc)([x4, w4]);
-
-    return {
-      value: tf.depthwiseConv2d(x4, w4, stride, pad),
-      gradFunc: (dy, saved) => {
-        const [sx, sw] = saved as tf.Tensor4D[];
-        const dy4 = dy as tf.Tensor4D;
-        return [
-          tf.tidy(() => depthwiseGradInput(dy4, sw, sx.shape, stride)),
-          tf.tidy(() => depthwiseGradFilter(sx, dy4, k, stride)),
-        ];
-      },
-    };
+  return withGradients('depthwiseConv', x, w, grads, {
+    forward: (xs, ws) => tf.depthwiseConv2d(xs, ws, stride, pad),
+    gradInput: (dy, ws) => depthwiseGradInput(dy, ws, x.shape, stride),
+    gradFilter: (dy, xs) => depthwiseGradFilter(xs, dy, k, stride),
   });
-
-  return op(x, w) as tf.Tensor4D;
 }
 
 /**
@@ -93,11 +90,18 @@ export function depthwiseConv(x: tf.Tensor4D, w: tf.Tensor4D, stride: Stride): t
  * @param x Input [N,H,W,Cin].
  * @param w Filter [k,k,Cin,Cout], k odd and at least 3.
  * @param stride 1 or 2.
+ * @param grads which gradients a backward pass computes (both by default;
+ *   the supernet's stem, whose input is data, needs only the filter's).
  * @returns [N, ceil(H/stride), ceil(W/stride), Cout].
  * @throws Error on an even or non-square kernel, a channel mismatch or a
  *   stride other than 1 or 2.
  */
-export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: Stride): tf.Tensor4D {
+export function conv2d(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  stride: Stride,
+  grads: Readonly<OpGradients> = ALL_GRADIENTS,
+): tf.Tensor4D {
   const k = checkKernel('conv2d', x, w, stride);
   const pad = symmetricPad(k);
 
@@ -105,25 +109,69 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: Stride): tf.Tenso
     return tf.tidy(() => tf.conv2d(tf.pad(x, pad), w, stride, 'valid'));
   }
 
-  const op = tf.customGrad((xIn, wIn, save) => {
-    const x4 = xIn as tf.Tensor4D;
-    const w4 = wIn as tf.Tensor4D;
-    (save as tf.GradSaveFunc)([x4, w4]);
+  return withGradients('conv2d', x, w, grads, {
+    forward: (xs, ws) => tf.conv2d(xs, ws, stride, pad),
+    gradInput: (dy, ws) => conv2dGradInput(dy, ws, x.shape, stride),
+    gradFilter: (dy, xs) => conv2dGradFilter(xs, dy, k, stride),
+  });
+}
 
+/** The forward and the two hand-built gradients of a conv. */
+interface ConvParts {
+  forward: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
+  gradInput: (dy: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
+  gradFilter: (dy: tf.Tensor4D, x: tf.Tensor4D) => tf.Tensor4D;
+}
+
+/**
+ * Wraps a conv in a custom gradient that computes only the gradients asked
+ * for. A tensor without a gradient is closed over rather than passed as an
+ * input, so the tape neither asks for its gradient nor expects one.
+ */
+function withGradients(
+  op: string,
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  grads: Readonly<OpGradients>,
+  parts: ConvParts,
+): tf.Tensor4D {
+  if (grads.input && grads.filter) {
+    const both = tf.customGrad((xIn, wIn, save) => {
+      const x4 = xIn as tf.Tensor4D;
+      const w4 = wIn as tf.Tensor4D;
+      (save as tf.GradSaveFunc)([x4, w4]);
+      return {
+        value: parts.forward(x4, w4),
+        gradFunc: (dy, saved) => {
+          const [sx, sw] = saved as tf.Tensor4D[];
+          const dy4 = dy as tf.Tensor4D;
+          return [
+            tf.tidy(() => parts.gradInput(dy4, sw)),
+            tf.tidy(() => parts.gradFilter(dy4, sx)),
+          ];
+        },
+      };
+    });
+    return both(x, w) as tf.Tensor4D;
+  }
+
+  // Only the tensor that needs a gradient is an input of the custom op.
+  const wrtInput = grads.input;
+  const one = tf.customGrad((vIn, save) => {
+    const v = vIn as tf.Tensor4D;
+    const other = wrtInput ? w : x;
+    (save as tf.GradSaveFunc)([other]);
     return {
-      value: tf.conv2d(x4, w4, stride, pad),
+      value: wrtInput ? parts.forward(v, other) : parts.forward(other, v),
       gradFunc: (dy, saved) => {
-        const [sx, sw] = saved as tf.Tensor4D[];
+        const [so] = saved as tf.Tensor4D[];
         const dy4 = dy as tf.Tensor4D;
-        return [
-          tf.tidy(() => conv2dGradInput(dy4, sw, sx.shape, stride)),
-          tf.tidy(() => conv2dGradFilter(sx, dy4, k, stride)),
-        ];
+        if (!grads.input && !grads.filter) throw noGradient(op);
+        return tf.tidy(() => (wrtInput ? parts.gradInput(dy4, so) : parts.gradFilter(dy4, so)));
       },
     };
   });
-
-  return op(x, w) as tf.Tensor4D;
+  return one(wrtInput ? x : w) as tf.Tensor4D;
 }
 
 /**

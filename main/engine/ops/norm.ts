@@ -4,6 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import { usesTfGradients } from './platform.js';
+import { columnMean, columnSum } from './reduce.js';
+
 export interface BatchNormTrainResult<T extends tf.Tensor> {
   /** The normalised, scaled and shifted output, shaped like the input. */
   y: T;
@@ -22,8 +25,9 @@ export interface BatchNormTrainResult<T extends tf.Tensor> {
  *
  * y = (x - mean) * gamma * rsqrt(variance + eps) + beta, with mean and variance
  * taken over every axis but the last. The statistics are returned so the
- * caller can update its running averages; they are part of the gradient tape,
- * so read them with dataSync or detach them (tf.keep / clone) as needed.
+ * caller can update its running averages (keep them with tf.keep when called
+ * inside tf.tidy); no gradient flows through them. On wasm and cpu the
+ * gradient is hand-built, with every reduction a product with a row of ones.
  *
  * @param x Input [N,H,W,C] or [N,C].
  * @param gamma Scale [C].
@@ -38,6 +42,78 @@ export function batchNormTrain<T extends tf.Tensor4D | tf.Tensor2D>(
   eps = 1e-5,
 ): BatchNormTrainResult<T> {
   checkChannels('batchNormTrain', x, [gamma, beta]);
+  if (usesTfGradients()) return batchNormTrainAutodiff(x, gamma, beta, eps);
+
+  const c = x.shape[x.rank - 1];
+  const m = x.size / c;
+  let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null = null;
+
+  const op = tf.customGrad((xIn, gammaIn, betaIn, save) => {
+    const g = gammaIn as tf.Tensor1D;
+    const parts = tf.tidy(() => {
+      const rows = tf.reshape(xIn as tf.Tensor, [m, c]) as tf.Tensor2D;
+      const mean = columnMean(rows);
+      const centred = tf.sub(rows, mean);
+      const variance = columnMean(tf.square(centred) as tf.Tensor2D);
+      const rstd = tf.rsqrt(tf.add(variance, eps)) as tf.Tensor1D;
+      const xhat = tf.mul(centred, rstd) as tf.Tensor2D;
+      const y = tf.reshape(tf.add(tf.mul(xhat, g), betaIn as tf.Tensor1D), x.shape);
+      return { y, mean, variance, xhat, rstd };
+    });
+    (save as tf.GradSaveFunc)([parts.xhat, parts.rstd, g]);
+    // tfjs releases everything but the value when the custom op returns.
+    stats = { mean: tf.keep(parts.mean), variance: tf.keep(parts.variance) };
+
+    return {
+      value: parts.y,
+      gradFunc: (dy, saved) => {
+        const [xhat, rstd, sg] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+        return batchNormTrainGrad(dy as tf.Tensor, xhat, rstd, sg);
+      },
+    };
+  });
+
+  const y = op(x, gamma, beta) as T;
+  const kept = stats as unknown as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+  // Clones belong to the caller's scope, like every other result.
+  const mean = tf.clone(kept.mean);
+  const variance = tf.clone(kept.variance);
+  tf.dispose([kept.mean, kept.variance]);
+  return { y, mean, variance };
+}
+
+/**
+ * Gradients of training-mode BN with respect to x, gamma and beta, from the
+ * normalised input xhat [M,C] and 1/std [C] of the forward pass:
+ * dbeta = sum dy, dgamma = sum dy * xhat,
+ * dx = gamma/std * (dy - dbeta/M - xhat * dgamma/M).
+ */
+function batchNormTrainGrad(
+  dy: tf.Tensor,
+  xhat: tf.Tensor2D,
+  rstd: tf.Tensor1D,
+  gamma: tf.Tensor1D,
+): tf.Tensor[] {
+  return tf.tidy(() => {
+    const [m] = xhat.shape;
+    const dyRows = tf.reshape(dy, xhat.shape) as tf.Tensor2D;
+    const dbeta = columnSum(dyRows);
+    const dgamma = columnSum(tf.mul(dyRows, xhat) as tf.Tensor2D);
+    const scale = tf.mul(gamma, rstd);
+    const shift = tf.mul(scale, tf.div(dbeta, m));
+    const slope = tf.mul(scale, tf.div(dgamma, m));
+    const dx = tf.sub(tf.mul(dyRows, scale), tf.add(tf.mul(xhat, slope), shift));
+    return [tf.reshape(dx, dy.shape), dgamma, dbeta];
+  });
+}
+
+/** The same normalisation with tfjs's own gradients (native TensorFlow). */
+function batchNormTrainAutodiff<T extends tf.Tensor4D | tf.Tensor2D>(
+  x: T,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): BatchNormTrainResult<T> {
   const axes = x.rank === 4 ? [0, 1, 2] : [0];
 
   return tf.tidy(() => {
