@@ -5,7 +5,14 @@
  * never interrupted (wasm is deterministic). A damaged checkpoint is skipped,
  * with a message, in favour of the one before it.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -83,7 +90,7 @@ describe('a search killed with SIGKILL', () => {
     reference = architectures(env.home, runId);
   }, 300_000);
 
-  afterAll(() => undefined);
+  afterAll(() => rmSync(env.home, { recursive: true, force: true }));
 
   it.each([
     ['mid-epoch of the supernet', (p: Journalled[]) =>

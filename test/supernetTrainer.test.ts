@@ -19,7 +19,9 @@ import { Supernet, type SupernetOptions } from '../main/engine/nn/supernet.js';
 import type { Architecture, Preset } from '../main/engine/space/types.js';
 import { latestCheckpoint } from '../main/engine/train/checkpoint.js';
 import { scoreArchitecture } from '../main/engine/train/evaluate.js';
+import { liveReplicaThreads } from '../main/engine/train/parallel/pool.js';
 import {
+  shareOut,
   trainSupernet,
   TrainingCancelledError,
   TrainingDivergedError,
@@ -200,6 +202,75 @@ describe('trainSupernet resume', () => {
     await expect(run).rejects.toThrow(/epoch 2, step 1/);
     const latest = await latestCheckpoint(dir, 'supernet');
     expect(path.basename(latest ?? '')).toBe('supernet-epoch-0001');
+    net.dispose();
+  });
+});
+
+describe('trainSupernet with replica threads (workers > 1)', () => {
+  it('shares passes out contiguously, this thread taking the remainder first', () => {
+    // 5 fair-sampling passes on 2 threads: 3 here, 2 in the replica.
+    expect(shareOut(5, 2)).toEqual([3, 2]);
+    expect(shareOut(10, 2)).toEqual([5, 5]);
+    expect(shareOut(5, 3)).toEqual([2, 2, 1]);
+  });
+
+  it('ends with exactly the weights and BN statistics of a single-thread run', async () => {
+    // Gradients and BN statistics are folded in in pass order, so not even the
+    // float rounding may differ; microBatch 16 makes 10 passes a step, 5 + 5.
+    const small = subsetBalanced(train, 64, 3);
+    for (const microBatch of [undefined, 16]) {
+      const config = { ...BASE, epochs: 2, microBatch };
+      const single = new Supernet(TINY28, 10, OPTIONS);
+      await trainSupernet(single, small, { ...config, workers: 1 });
+      const shared = new Supernet(TINY28, 10, OPTIONS);
+      await trainSupernet(shared, small, { ...config, workers: 2 });
+
+      expect(weights(shared)).toEqual(weights(single));
+      [single, shared].forEach((n) => n.dispose());
+    }
+    expect(liveReplicaThreads()).toBe(0);
+  });
+
+  it('resumes from a checkpoint to the weights of an uninterrupted run', async () => {
+    const small = subsetBalanced(train, 64, 3);
+    const config = { ...BASE, epochs: 2, workers: 2 };
+    const straight = new Supernet(TINY28, 10, OPTIONS);
+    await trainSupernet(straight, small, { ...config, workers: 1 });
+
+    const dir = await tempDir();
+    const first = new Supernet(TINY28, 10, OPTIONS);
+    const controller = new AbortController();
+    await expect(
+      trainSupernet(first, small, { ...config, checkpointDir: dir }, {
+        signal: controller.signal,
+        onEpochEnd: () => controller.abort(),
+      }),
+    ).rejects.toBeInstanceOf(TrainingCancelledError);
+    expect(liveReplicaThreads()).toBe(0);
+
+    const resumed = new Supernet(TINY28, 10, { ...OPTIONS, seed: 99 });
+    await trainSupernet(resumed, small, { ...config, checkpointDir: dir, resume: true });
+
+    expect(weights(resumed)).toEqual(weights(straight));
+    [straight, first, resumed].forEach((n) => n.dispose());
+  });
+
+  it('stops on a cancel while the replica works, and ends its thread', async () => {
+    const net = new Supernet(TINY28, 10, OPTIONS);
+    const controller = new AbortController();
+    const steps: number[] = [];
+    // Cancelled before step 2's own passes finish: the step is dropped.
+    const run = trainSupernet(net, train, { ...BASE, workers: 2 }, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        steps.push(p.step);
+        if (p.step === 1) setImmediate(() => controller.abort());
+      },
+    });
+
+    await expect(run).rejects.toBeInstanceOf(TrainingCancelledError);
+    expect(steps).toEqual([1]);
+    expect(liveReplicaThreads()).toBe(0);
     net.dispose();
   });
 });

@@ -194,7 +194,7 @@ async function runStage(
   await loadTrainedNetworks(ctx);
   const started = performance.now();
   const list = command === 'generate' ? budgets : sweepBudgets(ctx.constraint, ctx.config.sweepBudgets);
-  const sweep = await runSweepStage(ctx, buildPrior(ctx), list);
+  const sweep = await runSweepStage(ctx, buildPrior(ctx), list, options.score !== false);
   const summary = writeSearchResults(ctx.runDir, {
     backend: ctx.backend.name,
     wallSeconds: (performance.now() - started) / 1000,

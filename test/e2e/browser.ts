@@ -13,14 +13,22 @@ import { chromium, type BrowserContext } from 'playwright-core';
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
 /** Chromium candidates, in order: an explicit path, Debian's, Playwright's own. */
-export function findChromium(): string {
-  const candidates = [
+export function chromiumCandidates(): string[] {
+  return [
     process.env.SGNAS_CHROMIUM,
     '/usr/bin/chromium',
     '/usr/bin/chromium-browser',
     chromium.executablePath(),
   ].filter((c): c is string => typeof c === 'string' && c.length > 0);
+}
 
+/**
+ * The first Chromium that exists among the candidates. Never downloads one.
+ *
+ * @throws Error saying exactly what to install when none exists, so the
+ *   browser tests fail with the fix rather than a launch error.
+ */
+export function findChromium(candidates: readonly string[] = chromiumCandidates()): string {
   const found = candidates.find((c) => fs.existsSync(c));
   if (!found) {
     throw new Error(
@@ -32,12 +40,87 @@ export function findChromium(): string {
   return found;
 }
 
-/** Builds out/ with electron-vite when the renderer has not been built. */
-export function ensureBuilt(): void {
-  if (fs.existsSync(path.join(repoRoot, 'out', 'renderer', 'index.html'))) return;
-  const result = spawnSync('npx', ['electron-vite', 'build'], { cwd: repoRoot, encoding: 'utf8' });
-  if (result.status !== 0) {
-    throw new Error(`electron-vite build failed:\n${result.stdout}\n${result.stderr}`);
+/** What the built renderer is made from: its folder and the main files it imports. */
+const RENDERER_SOURCES = [
+  'renderer',
+  path.join('main', 'api'),
+  path.join('main', 'engine', 'pipeline', 'config.ts'),
+  path.join('main', 'engine', 'space', 'types.ts'),
+];
+
+/** The newest modification time (ms) of a file or of any file below a folder. */
+function newestMtime(target: string): number {
+  if (!fs.existsSync(target)) return 0;
+  const stat = fs.statSync(target);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return fs
+    .readdirSync(target)
+    .reduce((newest, name) => Math.max(newest, newestMtime(path.join(target, name))), 0);
+}
+
+/** Whether out/renderer is missing or older than a source it is built from. */
+function rendererIsStale(): boolean {
+  const index = path.join(repoRoot, 'out', 'renderer', 'index.html');
+  if (!fs.existsSync(index)) return true;
+  const built = fs.statSync(index).mtimeMs;
+  return RENDERER_SOURCES.some((s) => newestMtime(path.join(repoRoot, s)) > built);
+}
+
+/** Whether a build lock was left by a process that no longer exists. */
+function lockHolderIsGone(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
+  } catch {
+    return false; // just created (the pid comes next) or just released
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Builds out/ with electron-vite when the renderer is missing or older than
+ * its sources (`npm test` builds first, so this matters when one test file
+ * is run alone after an edit). Test files run in parallel: a lock folder
+ * makes one build while the others wait, then find the build fresh.
+ */
+export async function ensureBuilt(): Promise<void> {
+  const lock = path.join(repoRoot, 'out', '.e2e-build-lock');
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch {
+      if (lockHolderIsGone(lock)) {
+        fs.rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`waited 180 s for ${lock}; if no build is running, delete it`);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  try {
+    if (!rendererIsStale()) return;
+    const result = spawnSync('npx', ['electron-vite', 'build'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) {
+      throw new Error(`electron-vite build failed:\n${result.stdout}\n${result.stderr}`);
+    }
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
   }
 }
 

@@ -18,7 +18,7 @@ let page: Page;
 const problems: string[] = [];
 
 beforeAll(async () => {
-  ensureBuilt();
+  await ensureBuilt();
   fs.mkdirSync(shots, { recursive: true });
   serve = await startServe();
   browser = await launchBrowser();

@@ -41,6 +41,22 @@ function run(partial: Partial<RunSummary>): RunSummary {
   };
 }
 
+/** A progress event of a run at a given overall progress. */
+function progressOf(runId: string, progress: number) {
+  return {
+    runId,
+    stage: 'supernet',
+    epoch: 1,
+    epochs: 2,
+    step: 1,
+    steps: 4,
+    loss: 2.3,
+    accuracy: 0.1,
+    etaSec: 20,
+    progress,
+  };
+}
+
 function detailOf(id: string) {
   return { ...run({ id }), config: {}, seed: 1, libraryVersions: {}, artifacts: [] };
 }
@@ -125,6 +141,21 @@ describe('runs store', () => {
     expect(api.calls.length).toBe(loads);
   });
 
+  it('re-reads the list when progress arrives for a run it still holds as queued', async () => {
+    // The job runner announces "running" at launch, before the renderer knows
+    // the run; the first progress event is what tells the table to catch up.
+    let status: RunSummary['status'] = 'queued';
+    const api = fakeApi({ listRuns: () => [run({ id: 'q', status, progress: 0 })] });
+    provideApi(api.client);
+    const store = useRunsStore();
+    await store.load();
+    status = 'running';
+
+    store.applyEvent({ type: 'progress', event: progressOf('q', 0.1) });
+    await vi.waitFor(() => expect(store.rows[0].status).toBe('running'));
+    expect(api.calls.filter((c) => c.name === 'listRuns')).toHaveLength(2);
+  });
+
   it('gives cancel its own call state, so a refused cancel shows on that row only', async () => {
     provideApi(
       fakeApi({
@@ -190,6 +221,28 @@ describe('run detail store', () => {
     ];
     expect(store.curves).toEqual([{ stage: 'supernet', name: 'loss', points }]);
     expect(store.progress?.etaSec).toBe(12);
+  });
+
+  it('re-reads a run shown as queued once its progress arrives, and shows it running', async () => {
+    let status: RunSummary['status'] = 'queued';
+    const api = fakeApi({
+      getRun: () => ({ ...detailOf('r1'), status }),
+      runMetrics: () => [],
+      runLog: () => [],
+      runArchitectures: () => [],
+      runSweeps: () => [],
+    });
+    provideApi(api.client);
+    const store = useRunDetailStore();
+    await store.open('r1');
+    expect(store.run.data?.status).toBe('queued');
+    status = 'running';
+
+    store.applyEvent({ type: 'progress', event: progressOf('r1', 0.2) });
+    await vi.waitFor(() => expect(store.run.data?.status).toBe('running'));
+    // Running now: later progress needs no further re-read of the record.
+    store.applyEvent({ type: 'progress', event: progressOf('r1', 0.3) });
+    expect(api.calls.filter((c) => c.name === 'getRun')).toHaveLength(2);
   });
 
   it('ignores events of other runs', async () => {

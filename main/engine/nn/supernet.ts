@@ -14,7 +14,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { conv1x1, conv2d, dense, depthwiseConv, globalAvgPool, relu6 } from '../ops/index.js';
+import {
+  ALL_GRADIENTS,
+  conv1x1,
+  conv2d,
+  dense,
+  depthwiseConv,
+  FILTER_GRADIENT_ONLY,
+  globalAvgPool,
+  INPUT_GRADIENT_ONLY,
+  relu6,
+  type OpGradients,
+} from '../ops/index.js';
 import { validateArchitecture } from '../space/architecture.js';
 import { layerShapes } from '../space/presets.js';
 import {
@@ -152,11 +163,11 @@ export class Supernet {
     const mode: BatchNormMode = { training, stats };
 
     return tf.tidy(() => {
-      let h = this.stemAndFirstBlock(x, mode);
+      let h = this.stemAndFirstBlock(x, mode, ALL_GRADIENTS);
       this.blocks.forEach((block, l) => {
         h = block.forwardSinglePath(h, arch.layers[l], mode);
       });
-      return this.head(h, mode);
+      return this.head(h, mode, ALL_GRADIENTS);
     });
   }
 
@@ -185,11 +196,11 @@ export class Supernet {
     return tf.tidy(() => {
       const perExample = opWeights.rank === 4;
       const layers = tf.unstack(opWeights, perExample ? 1 : 0);
-      let h = this.stemAndFirstBlock(x, mode);
+      let h = this.stemAndFirstBlock(x, mode, INPUT_GRADIENT_ONLY);
       for (let l = 0; l < layerCount; l++) {
         h = this.blocks[l].forwardWeighted(h, layers[l], sbnIndex[l]);
       }
-      return this.head(h, mode);
+      return this.head(h, mode, INPUT_GRADIENT_ONLY);
     });
   }
 
@@ -215,17 +226,27 @@ export class Supernet {
     this.store.dispose();
   }
 
-  private stemAndFirstBlock(x: tf.Tensor4D, mode: BatchNormMode): tf.Tensor4D {
-    const stem = conv2d(x, this.stemConv as tf.Tensor4D, this.preset.stem.stride);
+  /**
+   * @param grads what the convs compute in a backward pass: the weights'
+   *   gradients in training (the stem's input is data, so never its
+   *   gradient), the inputs' only when the weights are frozen.
+   */
+  private stemAndFirstBlock(
+    x: tf.Tensor4D,
+    mode: BatchNormMode,
+    grads: Readonly<OpGradients>,
+  ): tf.Tensor4D {
+    const stemGrads = grads.filter ? FILTER_GRADIENT_ONLY : INPUT_GRADIENT_ONLY;
+    const stem = conv2d(x, this.stemConv as tf.Tensor4D, this.preset.stem.stride, stemGrads);
     const h = relu6(applyBatchNorm(stem, [this.stemBn], mode));
-    const dw = depthwiseConv(h, this.firstDw as tf.Tensor4D, 1);
+    const dw = depthwiseConv(h, this.firstDw as tf.Tensor4D, 1, grads);
     const h2 = relu6(applyBatchNorm(dw, [this.firstDwBn], mode));
-    const projected = conv1x1(h2, this.firstProject as tf.Tensor2D);
+    const projected = conv1x1(h2, this.firstProject as tf.Tensor2D, grads);
     return applyBatchNorm(projected, [this.firstProjectBn], mode);
   }
 
-  private head(h: tf.Tensor4D, mode: BatchNormMode): tf.Tensor2D {
-    const wide = conv1x1(h, this.headConv as tf.Tensor2D);
+  private head(h: tf.Tensor4D, mode: BatchNormMode, grads: Readonly<OpGradients>): tf.Tensor2D {
+    const wide = conv1x1(h, this.headConv as tf.Tensor2D, grads);
     const features = relu6(applyBatchNorm(wide, [this.headBn], mode));
     const pooled = globalAvgPool(features);
     return dense(pooled, this.classifierW as tf.Tensor2D, this.classifierB as tf.Tensor1D);

@@ -23,12 +23,12 @@ import {
   batchNormTrain,
   conv1x1,
   depthwiseConv,
+  INPUT_GRADIENT_ONLY,
   relu6,
 } from '../ops/index.js';
 import {
   KERNEL_OPS,
   MAX_EXPANSION,
-  SKIP_INDEX,
   kernelSize,
   type LayerShape,
   type SubBlockOp,
@@ -312,31 +312,34 @@ export class UnifiedBlock {
     const { cIn } = this.shape;
     const all = this.subBlocks;
 
+    // The supernet is frozen here: its convs compute input gradients only.
+    const frozen = INPUT_GRADIENT_ONLY;
     const expandW = tf.concat(all.map((s) => s.expand as tf.Tensor2D), 1);
-    const hidden = relu6(applyBatchNorm(conv1x1(x, expandW), all.map((s) => s.expandBn), mode));
+    const expanded = conv1x1(x, expandW, frozen);
+    const hidden = relu6(applyBatchNorm(expanded, all.map((s) => s.expandBn), mode));
 
-    // Per-channel weights: sub-block i's weight repeated over its cIn channels.
+    // Per-channel weights: sub-block i's weight repeated over its cIn channels,
+    // one [rows,1,1,6*cIn] map per kernel op. The op axis is moved to the front
+    // first, since wasm slices a leading axis far faster than a trailing one.
     const rows = opWeights.rank === 2 ? 1 : opWeights.shape[0];
-    const kernelWeights = tf.slice(
-      tf.reshape(opWeights, [rows, MAX_EXPANSION, 1, KERNEL_OPS.length + 1]),
-      [0, 0, 0, 0],
-      [rows, MAX_EXPANSION, 1, SKIP_INDEX],
+    const byOp = tf.transpose(
+      tf.reshape(opWeights, [rows, MAX_EXPANSION, KERNEL_OPS.length + 1]),
+      [2, 0, 1],
     );
-    const perChannel = tf.reshape(
-      tf.mul(kernelWeights, tf.ones([1, 1, cIn, 1])),
-      [rows, 1, 1, MAX_EXPANSION * cIn, SKIP_INDEX],
-    );
+    const spread = tf.ones([1, 1, 1, cIn]);
+    const kernelWeights = KERNEL_OPS.map((_, j) => {
+      const weightsOfOp = tf.slice(byOp, [j, 0, 0], [1, rows, MAX_EXPANSION]);
+      const perSubBlock = tf.reshape(weightsOfOp, [rows, MAX_EXPANSION, 1, 1]);
+      return tf.reshape(tf.mul(perSubBlock, spread), [rows, 1, 1, MAX_EXPANSION * cIn]);
+    });
 
     let mixed: tf.Tensor4D | null = null;
     KERNEL_OPS.forEach((op, j) => {
       const branches = all.map((s) => s.ops.get(op)!);
       const weight = tf.concat(branches.map((b) => b.weight as tf.Tensor4D), 2);
-      const conv = depthwiseConv(hidden, weight, this.shape.stride);
+      const conv = depthwiseConv(hidden, weight, this.shape.stride, frozen);
       const out = relu6(applyBatchNorm(conv, branches.map((b) => b.bn), mode));
-      const w = tf.reshape(
-        tf.slice(perChannel, [0, 0, 0, 0, j], [rows, 1, 1, MAX_EXPANSION * cIn, 1]),
-        [rows, 1, 1, MAX_EXPANSION * cIn],
-      );
+      const w = kernelWeights[j];
       const term = tf.mul(out, w) as tf.Tensor4D;
       mixed = mixed === null ? term : tf.add(mixed, term);
     });
@@ -348,7 +351,8 @@ export class UnifiedBlock {
         `sbnIndex ${sbnIndex} is outside 0..${this.projectBns.length - 1} for this layer`,
       );
     }
-    const y = applyBatchNorm(conv1x1(mixed as unknown as tf.Tensor4D, projectW), [bn], mode);
+    const projected = conv1x1(mixed as unknown as tf.Tensor4D, projectW, frozen);
+    const y = applyBatchNorm(projected, [bn], mode);
     return this.shape.residual ? (tf.add(y, x) as tf.Tensor4D) : y;
   }
 }

@@ -32,6 +32,8 @@ export const searchConfigSchema = z.object({
     epochs: z.number().int().min(1),
     batchSize: z.number().int().min(1),
     microBatch: z.number().int().min(1).optional(),
+    /** Threads sharing each step's passes (1: no replicas); same results for any count. */
+    workers: z.number().int().min(1).max(16).optional(),
     trainSubset: z.number().int().min(1).optional(),
     lr: z.number().positive(),
     momentum: z.number().min(0).max(1),

@@ -236,6 +236,7 @@ export async function runSweepStage(
   ctx: SearchContext,
   prior: Architecture | PriorPool,
   budgetsM: number[] = sweepBudgets(ctx.constraint, ctx.config.sweepBudgets),
+  score = true,
 ): Promise<{ results: GeneratedArchitecture[]; sweep: SweepEvaluation; forwardMs: number }> {
   const started = performance.now();
   const generation = await generateArchitectures(
@@ -247,7 +248,7 @@ export async function runSweepStage(
     {
       supernet: ctx.supernet,
       validation: ctx.data.validation,
-      scoreAccuracy: true,
+      scoreAccuracy: score,
       constraint: ctx.constraint,
       score: {
         train: ctx.data.train,

@@ -31,6 +31,7 @@ import { PriorPool, priorToTensorData } from '../space/priors.js';
 import { MAX_EXPANSION, SKIP_INDEX, type Architecture } from '../space/types.js';
 import { checkpointLabel, loadNewestValidCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { AdamOptimizer, type GradientMap } from './optimizers.js';
+import { yieldToEventLoop } from './eventLoop.js';
 import { gumbelTemperature } from './schedule.js';
 
 /**
@@ -568,6 +569,7 @@ async function runEpochs(
     let last = NaN;
 
     for (let step = 0; step < config.stepsPerEpoch; step++) {
+      await yieldToEventLoop();
       signal?.throwIfAborted();
       const parts = trainStep(run, tau, signal);
       if (!Number.isFinite(parts.loss)) {

@@ -7,6 +7,7 @@ import type { EChartsOption } from 'echarts';
 
 import type { ArchitectureRecord, RunSummary } from '../../../main/api/contract';
 import { toCsv } from './csv';
+import { SERIES_COLORS } from './palette';
 
 /** A group of runs that share FS and SBN. */
 export interface AblationGroup {
@@ -79,6 +80,7 @@ export function fiveNumbers(values: readonly number[]): [number, number, number,
 export function buildAblationScatterOption(groups: readonly AblationGroup[]): EChartsOption {
   return {
     animation: false,
+    color: [...SERIES_COLORS],
     title: { text: 'Accuracy vs FLOPs by FS / SBN', left: 'center' },
     tooltip: { trigger: 'item' },
     legend: { top: 28 },
@@ -111,6 +113,7 @@ export function buildAblationDistributionOption(groups: readonly AblationGroup[]
 
   return {
     animation: false,
+    color: [...SERIES_COLORS],
     title: { text: 'Accuracy distribution and tau per group', left: 'center' },
     tooltip: { trigger: 'item' },
     legend: { top: 28 },

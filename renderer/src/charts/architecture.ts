@@ -7,6 +7,7 @@ import type { EChartsOption } from 'echarts';
 import type { ArchitectureDetail } from '../../../main/api/contract';
 import type { SubBlockOp } from '../../../main/engine/space/types';
 import { toCsv } from './csv';
+import { seriesColor } from './palette';
 
 /** The colour of each op: warm for larger kernels, grey for skip. */
 export const OP_COLORS: Record<SubBlockOp, string> = {
@@ -69,12 +70,14 @@ export function buildLayerCostOption(
       { type: 'value', name: 'params', gridIndex: 1 },
     ],
     dataZoom: [{ type: 'inside', xAxisIndex: [0, 1] }],
-    series: details.flatMap((d) => [
+    // One colour per architecture in both grids (the legend entry toggles both).
+    series: details.flatMap((d, i) => [
       {
         name: d.label,
         type: 'bar' as const,
         xAxisIndex: 0,
         yAxisIndex: 0,
+        itemStyle: { color: seriesColor(i) },
         data: d.detail.layers.map((l) => l.flopsM),
       },
       {
@@ -82,6 +85,7 @@ export function buildLayerCostOption(
         type: 'bar' as const,
         xAxisIndex: 1,
         yAxisIndex: 1,
+        itemStyle: { color: seriesColor(i) },
         data: d.detail.layers.map((l) => l.params),
       },
     ]),

@@ -6,6 +6,7 @@ import type { EChartsOption } from 'echarts';
 
 import type { MetricPoint } from '../../../main/api/contract';
 import { toCsv } from './csv';
+import { SERIES_COLORS } from './palette';
 
 /** One curve: a stage's metric over its logged steps. */
 export interface Curve {
@@ -51,6 +52,12 @@ export function buildCurves(metrics: readonly MetricPoint[]): Curve[] {
   });
 }
 
+/** The accuracy axis's end: 1 when the data reach past 0.95, else automatic. */
+function accuracyAxisMax(extent: { max: number }): number {
+  // ECharts reads a null max as "not fixed" (the axis picks a nice end).
+  return (extent.max > 0.95 ? 1 : null) as number;
+}
+
 /**
  * The option of a curves chart for one metric family.
  *
@@ -63,6 +70,7 @@ export function buildCurvesOption(curves: readonly Curve[], family: MetricFamily
 
   return {
     animation: false,
+    color: [...SERIES_COLORS],
     title: { text: family === 'loss' ? 'Loss' : 'Accuracy', left: 'center' },
     tooltip: { trigger: 'axis' },
     legend: { top: 28, type: 'scroll' },
@@ -72,7 +80,9 @@ export function buildCurvesOption(curves: readonly Curve[], family: MetricFamily
       type: 'value',
       name: family,
       scale: true,
-      ...(family === 'accuracy' ? { max: (v: { max: number }) => Math.min(1, v.max) } : {}),
+      // Cap at 1 only when the data come near it; a fixed max at the data's own
+      // maximum (say 0.125) would print beside the nice tick below it.
+      ...(family === 'accuracy' ? { max: accuracyAxisMax } : {}),
     },
     dataZoom: [{ type: 'inside' }, { type: 'slider', bottom: 10 }],
     series: chosen.map((c) => ({

@@ -6,6 +6,7 @@ import type { EChartsOption } from 'echarts';
 
 import { toCsv } from './csv';
 import { fixed, pValue } from './format';
+import { REFERENCE_COLOR, seriesColor } from './palette';
 
 /** One sweep to draw. */
 export interface TauSweep {
@@ -26,6 +27,27 @@ export function tauSummary(sweep: TauSweep): string {
   );
 }
 
+/** Points are slightly see-through, so stacked points of a dense sweep show. */
+export const POINT_OPACITY = 0.8;
+
+/**
+ * Axis ends for both axes of the tau plot: the values' range padded by 5 %
+ * and rounded outwards to a tenth of its order of magnitude, so the end
+ * labels read "0.5" and "1.6" rather than "0.5644544".
+ *
+ * @returns [low, high], equal on both axes so y = x is the diagonal.
+ */
+export function niceBounds(values: readonly number[]): [number, number] {
+  if (values.length === 0) return [0, 1];
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 0.5;
+  const step = 10 ** (Math.floor(Math.log10(hi - lo + 2 * pad)) - 1);
+  // toFixed(12) drops the binary noise of k * step (0.5000000000000001).
+  const round = (k: number) => Number((k * step).toFixed(12));
+  return [round(Math.floor((lo - pad) / step)), round(Math.ceil((hi + pad) / step))];
+}
+
 /**
  * The option of the tau plot.
  *
@@ -35,12 +57,10 @@ export function tauSummary(sweep: TauSweep): string {
  */
 export function buildTauOption(sweeps: readonly TauSweep[]): EChartsOption {
   const values = sweeps.flatMap((s) => s.points.flatMap((p) => [p.targetM, p.flopsM]));
-  const lo = values.length > 0 ? Math.min(...values) : 0;
-  const hi = values.length > 0 ? Math.max(...values) : 1;
-  const pad = (hi - lo) * 0.05 || 0.5;
+  const [lo, hi] = niceBounds(values);
   const ends: [number, number][] = [
-    [lo - pad, lo - pad],
-    [hi + pad, hi + pad],
+    [lo, lo],
+    [hi, hi],
   ];
 
   return {
@@ -58,14 +78,14 @@ export function buildTauOption(sweeps: readonly TauSweep[]): EChartsOption {
       name: 'target (MFLOPs)',
       nameLocation: 'middle',
       nameGap: 28,
-      min: lo - pad,
-      max: hi + pad,
+      min: lo,
+      max: hi,
     },
     yAxis: {
       type: 'value',
       name: 'generated (MFLOPs)',
-      min: lo - pad,
-      max: hi + pad,
+      min: lo,
+      max: hi,
     },
     dataZoom: [
       { type: 'inside', xAxisIndex: 0 },
@@ -78,13 +98,16 @@ export function buildTauOption(sweeps: readonly TauSweep[]): EChartsOption {
         type: 'line',
         data: ends,
         showSymbol: false,
-        lineStyle: { type: 'dashed', color: '#888' },
+        // The item colour is what the legend shows; the line itself is dashed grey too.
+        itemStyle: { color: REFERENCE_COLOR },
+        lineStyle: { type: 'dashed', color: REFERENCE_COLOR },
         silent: true,
       },
-      ...sweeps.map((s) => ({
+      ...sweeps.map((s, i) => ({
         name: s.label,
         type: 'scatter' as const,
-        symbolSize: 8,
+        symbolSize: 9,
+        itemStyle: { color: seriesColor(i), opacity: POINT_OPACITY },
         data: s.points.map((p): [number, number] => [p.targetM, p.flopsM]),
       })),
     ],

@@ -77,6 +77,12 @@ export const useRunDetailStore = defineStore('runDetail', () => {
     if (event.type === 'progress') {
       progress.value = event.event;
       scheduleMetricRefresh();
+      // Progress proves the worker started; the "running" status event may
+      // have come before this page knew the run (it is sent at launch).
+      if (run.data?.status === 'queued' && !run.loading) {
+        const id = runId.value;
+        void track(run, () => useApi().call('getRun', { runId: id }));
+      }
     } else if (event.type === 'log') {
       log.data = [...(log.data ?? []), event.event.line].slice(-500);
     } else {

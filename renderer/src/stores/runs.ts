@@ -94,8 +94,9 @@ export const useRunsStore = defineStore('runs', () => {
   function applyEvent(event: WorkbenchEvent) {
     if (event.type === 'progress') {
       live[event.event.runId] = event.event;
-      const known = (list.data ?? []).some((r) => r.id === event.event.runId);
-      if (!known && !list.loading) void load();
+      const run = (list.data ?? []).find((r) => r.id === event.event.runId);
+      // Unknown, or still "queued" although progress proves it started: re-read.
+      if ((!run || run.status === 'queued') && !list.loading) void load();
     } else if (event.type === 'status') {
       const run = (list.data ?? []).find((r) => r.id === event.event.runId);
       if (run) run.status = event.event.status;
