@@ -50,7 +50,7 @@ const TINY: Record<string, number> = {
 /** The plot areas of the charts (their option's grid), in CSS pixels. */
 const TAU_GRID: Margins = { top: 76, right: 30, bottom: 100, left: 70 };
 const CURVES_GRID: Margins = { top: 70, right: 24, bottom: 70, left: 60 };
-const LAYER_COST_GRID: Margins = { top: 70, right: 20, bottom: 50, left: 70 };
+const LAYER_COST_GRID: Margins = { top: 70, right: 20, bottom: 50, left: 90 };
 
 /** What `results/summary.json` of a finished search holds (the fields used here). */
 interface SearchSummary {
@@ -479,6 +479,8 @@ describe('the workbench workflow in a browser', () => {
         page.locator('.check .problems li', { hasText: 'supernet.epochs' }).count()).toBe(1);
       expect(await page.getAttribute('input[name="supernet.epochs"]', 'aria-invalid'))
         .toBe('true');
+      // Nothing is left "checking": the schema's explanation is the verdict.
+      await expect.poll(() => page.locator('.check .call-loading').count()).toBe(0);
       await page.screenshot({ path: path.join(shots, 'new-search-invalid.png'), fullPage: true });
 
       // Submitting anyway (Enter in a field) launches nothing.

@@ -19,7 +19,13 @@ import { toCsv } from '../../renderer/src/charts/csv.js';
 import { buildCurves, buildCurvesOption, curvesCsv } from '../../renderer/src/charts/curves.js';
 import { renderSvg } from '../../renderer/src/charts/exportChart.js';
 import { kendallPValue, kendallTauB, pearson } from '../../renderer/src/charts/stats.js';
-import { buildTauOption, tauCsv, type TauSweep } from '../../renderer/src/charts/tau.js';
+import { REFERENCE_COLOR, seriesColor } from '../../renderer/src/charts/palette.js';
+import {
+  buildTauOption,
+  niceBounds,
+  tauCsv,
+  type TauSweep,
+} from '../../renderer/src/charts/tau.js';
 
 type Series = { name: string; type: string; data: unknown[] };
 const seriesOf = (option: { series?: unknown }) => option.series as Series[];
@@ -55,6 +61,15 @@ describe('curves', () => {
       [2, 1.5],
       [3, 1.0],
     ]);
+  });
+
+  it('caps the accuracy axis at 1 only when the data come near it', () => {
+    const option = buildCurvesOption(buildCurves(metrics), 'accuracy') as {
+      yAxis: { max: (extent: { max: number }) => number | null };
+    };
+    // A fixed max at the data's own maximum (0.125) would print beside 0.12.
+    expect(option.yAxis.max({ max: 0.125 })).toBeNull();
+    expect(option.yAxis.max({ max: 0.97 })).toBe(1);
   });
 
   it('keeps accuracy and loss on separate charts', () => {
@@ -106,6 +121,30 @@ describe('tau plot', () => {
     expect(end[0]).toBe(end[1]);
     expect(start[0]).toBeLessThan(1); // below the smallest value (1)...
     expect(end[0]).toBeGreaterThan(3); // ...above the largest (3)
+  });
+
+  it('colours each sweep from the palette and the y = x line grey, legend included', () => {
+    const series = seriesOf(buildTauOption(sweeps)) as (Series & {
+      itemStyle: { color: string };
+    })[];
+    // The legend swatch takes the item colour: the reference line must not
+    // borrow the first palette colour, which the first sweep's points use.
+    expect(series.map((s) => s.itemStyle.color)).toEqual([
+      REFERENCE_COLOR,
+      seriesColor(0),
+      seriesColor(1),
+    ]);
+  });
+
+  it('ends both axes on round values just outside the data', () => {
+    // 0.5644..1.5685 padded by 5 % of the range, rounded out to tenths.
+    expect(niceBounds([0.610096, 0.85, 1.5, 1.523])).toEqual([0.5, 1.6]);
+    expect(niceBounds([270, 450])).toEqual([260, 460]);
+    const option = buildTauOption(sweeps) as { xAxis: { min: number; max: number } };
+    const [lo, hi] = niceBounds([1, 1.1, 2, 2.1, 1.5, 3]);
+    expect([option.xAxis.min, option.xAxis.max]).toEqual([lo, hi]);
+    expect(lo).toBeLessThan(1);
+    expect(hi).toBeGreaterThan(3);
   });
 
   it('prints tau, Pearson, n and p for each sweep', () => {
@@ -166,6 +205,22 @@ describe('architecture comparison', () => {
     expect(series.map((s) => s.data)).toEqual([
       [0.1, 0.2],
       [100, 300],
+    ]);
+  });
+
+  it('gives each architecture one colour in both the FLOPs and the parameter grid', () => {
+    const detail = { layers: [{ flopsM: 0.1, params: 100 }] } as ArchitectureDetail;
+    const series = seriesOf(
+      buildLayerCostOption([
+        { label: 'A', detail },
+        { label: 'B', detail },
+      ]),
+    ) as (Series & { itemStyle: { color: string } })[];
+    expect(series.map((s) => `${s.name}:${s.itemStyle.color}`)).toEqual([
+      `A:${seriesColor(0)}`,
+      `A:${seriesColor(0)}`,
+      `B:${seriesColor(1)}`,
+      `B:${seriesColor(1)}`,
     ]);
   });
 });

@@ -291,6 +291,28 @@ describe('new search store', () => {
     expect(store.canLaunch).toBe(false);
   });
 
+  it('stops showing "checking" once a schema problem leaves nothing to ask the service', async () => {
+    vi.useFakeTimers();
+    const api = fakeApi({
+      listPresets: () => [preset],
+      checkSearchConfig: () => ({ ok: true, problems: [] }),
+    });
+    provideApi(api.client);
+    const store = useNewSearchStore();
+    await store.loadPresets();
+    await vi.advanceTimersByTimeAsync(300);
+    const checks = api.calls.filter((c) => c.name === 'checkSearchConfig').length;
+
+    store.draft!.supernet.epochs = 0;
+    await vi.advanceTimersByTimeAsync(300);
+    vi.useRealTimers();
+
+    // The form explains the schema problem; it is not left "Checking settings…".
+    expect(store.serverCheck.loading).toBe(false);
+    expect(api.calls.filter((c) => c.name === 'checkSearchConfig')).toHaveLength(checks);
+    expect(store.canLaunch).toBe(false);
+  });
+
   it("shows the service's space check and blocks launch until it passes", async () => {
     vi.useFakeTimers();
     const verdict: ConfigCheck = {

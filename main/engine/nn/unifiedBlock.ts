@@ -13,8 +13,8 @@
  * group's projection input is zero, this gives exactly the outputs and
  * gradients of the full-width expand followed by zeroing skipped groups.
  * Kept sub-blocks are grouped by kernel size, so a layer runs at most three
- * depthwise convs, each over the concatenated channels of its group; the
- * expand columns and projection rows are concatenated in that same order.
+ * expand / depthwise / projection chains, each over the concatenated
+ * channels of its group, and sums the chains' projections.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -275,25 +275,34 @@ export class UnifiedBlock {
       op,
       members: ops.flatMap((o, i) => (o === op ? [i] : [])),
     })).filter((g) => g.members.length > 0);
-    const order = groups.flatMap((g) => g.members);
-    const subs = order.map((i) => this.subBlocks[i]);
+    const kept = groups.reduce((n, g) => n + g.members.length, 0);
 
-    const expandW = concatAxis(subs.map((s) => s.expand as tf.Tensor2D), 1);
-    const hidden = relu6(applyBatchNorm(conv1x1(x, expandW), subs.map((s) => s.expandBn), mode));
+    // Each kernel group runs expand, depthwise and its rows of the projection
+    // on its own channels; the projections are summed. This equals one wide
+    // expand split by group and one projection of the concatenation, without
+    // the channel split and concat, which wasm copies slowly (a SplitV of
+    // [256,14,14,48] took 19 ms, more than the depthwise conv after it).
+    let projected: tf.Tensor4D | null = null;
+    for (const g of groups) {
+      const subs = g.members.map((i) => this.subBlocks[i]);
+      const expandW = concatAxis(subs.map((s) => s.expand as tf.Tensor2D), 1);
+      const hidden = relu6(
+        applyBatchNorm(conv1x1(x, expandW), subs.map((s) => s.expandBn), mode),
+      );
 
-    const sizes = groups.map((g) => g.members.length * this.shape.cIn);
-    const parts = (groups.length === 1 ? [hidden] : tf.split(hidden, sizes, 3)) as tf.Tensor4D[];
-    const outputs = groups.map((g, gi) => {
-      const branches = g.members.map((i) => this.subBlocks[i].ops.get(g.op)!);
+      const branches = subs.map((s) => s.ops.get(g.op)!);
       const weight = concatAxis(branches.map((b) => b.weight as tf.Tensor4D), 2);
-      const conv = depthwiseConv(parts[gi], weight, this.shape.stride);
-      return relu6(applyBatchNorm(conv, branches.map((b) => b.bn), mode));
-    });
+      const conv = depthwiseConv(hidden, weight, this.shape.stride);
+      const out = relu6(applyBatchNorm(conv, branches.map((b) => b.bn), mode));
 
-    const merged = outputs.length === 1 ? outputs[0] : tf.concat(outputs, 3);
-    const projectW = concatAxis(subs.map((s) => s.project as tf.Tensor2D), 0);
-    const skips = MAX_EXPANSION - order.length;
-    const y = applyBatchNorm(conv1x1(merged, projectW), [this.projectionBatchNorm(skips)], mode);
+      const projectW = concatAxis(subs.map((s) => s.project as tf.Tensor2D), 0);
+      const part = conv1x1(out, projectW);
+      projected = projected === null ? part : (tf.add(projected, part) as tf.Tensor4D);
+    }
+
+    const skips = MAX_EXPANSION - kept;
+    const bn = this.projectionBatchNorm(skips);
+    const y = applyBatchNorm(projected as unknown as tf.Tensor4D, [bn], mode);
     return this.shape.residual ? (tf.add(y, x) as tf.Tensor4D) : y;
   }
 

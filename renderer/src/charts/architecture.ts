@@ -42,6 +42,9 @@ export function differingLayers(compacts: readonly string[]): Set<number> {
   return differing;
 }
 
+/** A y-axis name written vertically beside the axis, clear of its labels. */
+const SIDE_NAME = { nameLocation: 'middle', nameRotate: 90, nameGap: 58 } as const;
+
 /**
  * Per-layer FLOPs and parameters of one or more architectures, as grouped
  * bars (one series per architecture).
@@ -58,16 +61,18 @@ export function buildLayerCostOption(
     tooltip: { trigger: 'axis' },
     legend: { top: 28, type: 'scroll' },
     grid: [
-      { top: 70, left: 70, right: 20, height: '32%' },
-      { bottom: 50, left: 70, right: 20, height: '32%' },
+      { top: 70, left: 90, right: 20, height: '32%' },
+      { bottom: 50, left: 90, right: 20, height: '32%' },
     ],
     xAxis: [
       { type: 'category', data: categories, gridIndex: 0 },
       { type: 'category', data: categories, gridIndex: 1 },
     ],
+    // Axis names run along the axes: above the lower grid, "params" would sit
+    // on the upper grid's layer labels.
     yAxis: [
-      { type: 'value', name: 'MFLOPs', gridIndex: 0 },
-      { type: 'value', name: 'params', gridIndex: 1 },
+      { type: 'value', name: 'MFLOPs', gridIndex: 0, ...SIDE_NAME },
+      { type: 'value', name: 'params', gridIndex: 1, ...SIDE_NAME },
     ],
     dataZoom: [{ type: 'inside', xAxisIndex: [0, 1] }],
     // One colour per architecture in both grids (the legend entry toggles both).

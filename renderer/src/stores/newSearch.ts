@@ -88,8 +88,13 @@ export const useNewSearchStore = defineStore('newSearch', () => {
   }
 
   async function checkNow() {
-    if (!draft.value || localProblems.value.length > 0) return;
     const serial = ++checkSerial;
+    if (!draft.value || localProblems.value.length > 0) {
+      // Nothing to ask the service until the schema is satisfied; an answer
+      // still on its way describes an older draft (the serial drops it).
+      serverCheck.loading = false;
+      return;
+    }
     const config = copy(draft.value);
     const result = await useApi()
       .call('checkSearchConfig', { config })
