@@ -14,7 +14,9 @@ import {
   conv2d,
   dense,
   depthwiseConv,
+  FILTER_GRADIENT_ONLY,
   globalAvgPool,
+  INPUT_GRADIENT_ONLY,
   relu6,
 } from '../main/engine/ops/index.js';
 import { Rng } from '../main/engine/rng.js';
@@ -188,6 +190,79 @@ describe('conv2d', () => {
         });
       }
     }
+  }
+});
+
+describe('convs that compute one gradient only', () => {
+  // Frozen supernet weights (the generator's weighted forward) need only the
+  // input gradient; the stem, whose input is data, only the filter's.
+  const cases = [
+    {
+      name: 'depthwiseConv k7 s2',
+      x: [3, 9, 8, 4],
+      w: [7, 7, 4, 1],
+      ours: (x: tf.Tensor, w: tf.Tensor, grads: typeof INPUT_GRADIENT_ONLY) =>
+        depthwiseConv(x as tf.Tensor4D, w as tf.Tensor4D, 2, grads),
+      reference: (x: tf.Tensor, w: tf.Tensor) =>
+        tf.depthwiseConv2d(padded(x as tf.Tensor4D, 7), w as tf.Tensor4D, 2, 'valid'),
+    },
+    {
+      name: 'conv2d k3 s2',
+      x: [3, 9, 8, 2],
+      w: [3, 3, 2, 5],
+      ours: (x: tf.Tensor, w: tf.Tensor, grads: typeof INPUT_GRADIENT_ONLY) =>
+        conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, grads),
+      reference: (x: tf.Tensor, w: tf.Tensor) =>
+        tf.conv2d(padded(x as tf.Tensor4D, 3), w as tf.Tensor4D, 2, 'valid'),
+    },
+    {
+      name: 'conv1x1',
+      x: [3, 5, 4, 6],
+      w: [6, 7],
+      ours: (x: tf.Tensor, w: tf.Tensor, grads: typeof INPUT_GRADIENT_ONLY) =>
+        conv1x1(x as tf.Tensor4D, w as tf.Tensor2D, grads),
+      reference: (x: tf.Tensor, w: tf.Tensor) =>
+        tf.conv2d(x as tf.Tensor4D, tf.reshape(w, [1, 1, 6, 7]) as tf.Tensor4D, 1, 'valid'),
+    },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}: INPUT_GRADIENT_ONLY gives the reference input gradient`, async () => {
+      const rng = new Rng(31);
+      const w = randomInput(rng, c.w, 0.3);
+      const weight = () => tf.tensor(w.data, w.shape);
+      await expectMatchesReference(
+        rng,
+        [randomInput(rng, c.x)],
+        (x) => c.ours(x, weight(), INPUT_GRADIENT_ONLY),
+        (x) => c.reference(x, weight()),
+      );
+    });
+
+    it(`${c.name}: FILTER_GRADIENT_ONLY gives the reference filter gradient`, async () => {
+      const rng = new Rng(32);
+      const x = randomInput(rng, c.x);
+      const input = () => tf.tensor(x.data, x.shape);
+      await expectMatchesReference(
+        rng,
+        [randomInput(rng, c.w, 0.3)],
+        (w) => c.ours(input(), w, FILTER_GRADIENT_ONLY),
+        (w) => c.reference(input(), w),
+      );
+    });
+
+    it(`${c.name}: a frozen filter is not on the gradient tape at all`, () => {
+      const rng = new Rng(33);
+      const x = randomInput(rng, c.x);
+      const w = randomInput(rng, c.w, 0.3);
+      tf.tidy(() => {
+        const xs = tf.tensor(x.data, x.shape);
+        const ws = tf.tensor(w.data, w.shape);
+        // tfjs refuses a gradient for a tensor that no taped op consumed.
+        const filterGrad = () => tf.grad((v) => tf.sum(c.ours(xs, v, INPUT_GRADIENT_ONLY)))(ws);
+        expect(filterGrad).toThrow(/Cannot compute gradient/);
+      });
+    });
   }
 });
 

@@ -11,6 +11,7 @@ import { z } from 'zod';
 
 import { searchConfigSchema, type SearchConfig } from '../engine/pipeline/config.js';
 import type { SubBlockOp } from '../engine/space/types.js';
+import type { JobProgress } from '../jobs/progress.js';
 import { API_CALL_NAMES } from './names.js';
 
 // ---------------------------------------------------------------- results --
@@ -180,19 +181,7 @@ export interface GeneratedItem {
 // ----------------------------------------------------------------- events --
 
 /** Live training progress of a run, as the job runner reports it. */
-export interface ProgressEvent {
-  runId: string;
-  stage: string;
-  epoch: number;
-  epochs: number;
-  step: number;
-  steps: number;
-  loss: number | null;
-  accuracy: number | null;
-  etaSec: number | null;
-  /** 0..1 over the whole run. */
-  progress: number;
-}
+export type ProgressEvent = JobProgress;
 
 /** What the main process pushes to the renderer while runs execute. */
 export type WorkbenchEvent =

@@ -1,21 +1,12 @@
+import type { SearchProgress } from '../engine/pipeline/search.js';
+
 /**
  * Progress lines for long work, one per event, for the terminal and for logs:
  * stage, epoch, step, the losses that matter, and the time left.
  */
 
-export interface ProgressEvent {
-  stage: string;
-  epoch: number;
-  epochs: number;
-  step: number;
-  steps: number;
-  loss?: number;
-  accuracy?: number;
-  elapsedSec: number;
-  etaSec: number;
-  /** Extra figures worth a column (e.g. cost loss, temperature, lr). */
-  extra?: Record<string, number>;
-}
+/** What a progress line shows: a stage's position and figures (see SearchProgress). */
+export type ProgressEvent = Omit<SearchProgress, 'stage' | 'fraction'> & { stage: string };
 
 /** Seconds as "1m05s" or "42s", the way a person reads a time left. */
 export function formatDuration(seconds: number): string {

@@ -9,9 +9,16 @@
  *   sgnas evaluate --run DIR [--sweep-budgets N]
  *   sgnas cost --preset NAME --arch FILE [--classes N]
  *   sgnas runs list|show|resume|cancel|export ...
+ *   sgnas baseline-random|baseline-evolution|compare-search|random-subnets|train-scratch
  */
 import { formatOptions, UsageError } from './args.js';
 import { costCommand } from './costCommand.js';
+import {
+  baselineCommand,
+  compareCommand,
+  randomSubnetsCommand,
+  trainScratchCommand,
+} from './experimentCommands.js';
 import { searchCommand, stageCommand } from './searchCommand.js';
 import { runsCommand } from './runs.js';
 import { executeSearchRun } from '../jobs/searchJob.js';
@@ -27,6 +34,11 @@ commands:
   evaluate           a sweep of budgets over the constraint interval, with tau and Pearson
   cost               FLOPs and parameters of an architecture file (--arch FILE)
   runs               the run registry: list, show, resume, cancel, export
+  baseline-random    random search per budget on a trained supernet (--run DIR)
+  baseline-evolution evolutionary search per budget on a trained supernet (--run DIR)
+  compare-search     SGNAS vs random search vs evolution for --budgets N (Table 1)
+  random-subnets     K random architectures against the generator's (--run DIR)
+  train-scratch      train an architecture's stand-alone network, test, export
 
 search options:
 ${formatOptions(SEARCH_OPTIONS)}
@@ -49,6 +61,15 @@ export async function main(argv: string[]): Promise<number> {
         return await stageCommand(command, rest);
       case 'cost':
         return await costCommand(rest);
+      case 'baseline-random':
+      case 'baseline-evolution':
+        return await baselineCommand(command, rest);
+      case 'compare-search':
+        return await compareCommand(rest);
+      case 'random-subnets':
+        return await randomSubnetsCommand(rest);
+      case 'train-scratch':
+        return await trainScratchCommand(rest);
       case 'runs':
         return await runsCommand(rest, io, {
           resume: async (run, registry) => {
@@ -62,7 +83,8 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown command '${command}'; commands: search, train-supernet, ` +
-          'train-generator, generate, evaluate, cost, runs');
+          'train-generator, generate, evaluate, cost, runs, baseline-random, baseline-evolution, ' +
+          'compare-search, random-subnets, train-scratch');
     }
   } catch (err) {
     if (err instanceof UsageError) {

@@ -15,6 +15,7 @@ import { parseSearchConfig, type SearchConfig } from '../engine/pipeline/config.
 import { checkSearchConfig, type SearchProgress } from '../engine/pipeline/search.js';
 import type { RunRegistry, RunStatus } from '../registry/index.js';
 import type { WorkerMessage } from './jobWorker.js';
+import type { JobProgress } from './progress.js';
 import { createSearchRun } from './searchJob.js';
 
 /** How to start the worker: a script and the Node options it needs. */
@@ -29,19 +30,7 @@ export interface JobRunnerOptions {
   worker?: WorkerEntry;
 }
 
-/** Live progress of a run, in the shape the GUI's contract uses. */
-export interface JobProgress {
-  runId: string;
-  stage: string;
-  epoch: number;
-  epochs: number;
-  step: number;
-  steps: number;
-  loss: number | null;
-  accuracy: number | null;
-  etaSec: number | null;
-  progress: number;
-}
+export type { JobProgress };
 
 /** Finds the worker script for this build (bundled JavaScript or TypeScript source). */
 export function defaultWorkerEntry(): WorkerEntry {
@@ -130,10 +119,10 @@ export class JobRunner extends EventEmitter {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.children.set(runId, child);
-    this.emitStatus(runId, 'running');
 
     let ended = false;
     child.on('message', (message: WorkerMessage) => {
+      if (message.type === 'started') this.emitStatus(runId, 'running');
       if (message.type === 'progress') this.emit('progress', toJobProgress(runId, message.event));
       if (message.type === 'log') this.emit('log', { runId, line: message.line });
       if (message.type === 'done') {
@@ -178,7 +167,7 @@ function toJobProgress(runId: string, e: SearchProgress): JobProgress {
     steps: e.steps,
     loss: e.loss ?? null,
     accuracy: e.accuracy ?? null,
-    etaSec: Number.isFinite(e.etaSec) ? e.etaSec : null,
+    etaSec: e.runEtaSec !== undefined && Number.isFinite(e.runEtaSec) ? e.runEtaSec : null,
     progress: e.fraction,
   };
 }

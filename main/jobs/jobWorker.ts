@@ -13,6 +13,7 @@ import { RunRegistry } from '../registry/index.js';
 import type { SearchProgress } from '../engine/pipeline/search.js';
 
 export type WorkerMessage =
+  | { type: 'started' }
   | { type: 'progress'; event: SearchProgress }
   | { type: 'log'; line: string }
   | { type: 'done'; status: 'completed' | 'cancelled' | 'failed' | 'interrupted'; error?: string };
@@ -40,6 +41,7 @@ async function runJob(runId: string, dbPath: string): Promise<number> {
       log: (line) => send({ type: 'log', line }),
       onProgress: (event) => send({ type: 'progress', event }),
       interruptedOnAbort: () => interrupted,
+      onStarted: () => send({ type: 'started' }),
     });
     send({ type: 'done', status: summary ? 'completed' : interrupted ? 'interrupted' : 'cancelled' });
     return 0;

@@ -65,6 +65,8 @@ export interface SearchJobHooks {
    * (resumable: the process is shutting down) rather than cancelled.
    */
   interruptedOnAbort?: () => boolean;
+  /** Called once the run is marked running in the registry. */
+  onStarted?: () => void;
 }
 
 /**
@@ -79,6 +81,7 @@ export async function executeSearchRun(
   hooks: SearchJobHooks = {},
 ): Promise<SearchSummary | undefined> {
   const run = await registry.markRunning(runId, process.pid, hostname());
+  hooks.onStarted?.();
   const config = parseSearchConfig(run.config);
   const runDir = registry.runFolder(runId);
   const journal = new MetricsJournal(registry, runId, runDir);
@@ -91,6 +94,7 @@ export async function executeSearchRun(
   const searchHooks: SearchHooks = {
     signal: abort.signal,
     log: hooks.log,
+    onBackend: (backend) => registry.recordBackend(runId, backend.name),
     onProgress: (event) => {
       journal.record(metricPoints(event));
       reporter.report(event);

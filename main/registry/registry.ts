@@ -302,6 +302,20 @@ export class RunRegistry {
   }
 
   /**
+   * Records the tfjs backend a running run actually uses (chosen at start-up,
+   * so the config may not name it).
+   *
+   * @throws RegistryError STATE when the run is not running.
+   */
+  async recordBackend(runId: string, backend: string): Promise<void> {
+    const result = await this.db
+      .update(runs)
+      .set({ backend })
+      .where(and(eq(runs.id, runId), eq(runs.status, 'running')));
+    if (result.rowsAffected === 0) await this.refuse(runId, 'record the backend of', ['running']);
+  }
+
+  /**
    * Records that the running process is alive.
    *
    * @returns Whether a cancel has been requested, so the job can stop.

@@ -199,7 +199,7 @@ function expectPointsDrawn(
 }
 
 describe('the workbench workflow in a browser', () => {
-  it('launches a tiny fmnist search from the New search form with the typed settings', async () => {
+  it('launches a tiny fmnist search from the New search form as typed', async () => {
     await page.goto(serve.url);
     await page.click('[data-tab="new"]');
     await page.waitForSelector('.search-form');
@@ -231,7 +231,10 @@ describe('the workbench workflow in a browser', () => {
     }
   });
 
-  it('updates the progress bar live while the search runs, then shows it completed', async () => {
+  // The search takes ~30 s alone; give it room on a machine busy with other tests.
+  const searchTimeout = { timeout: 360_000 };
+  it('updates the progress bar live as the search runs, then shows it completed', searchTimeout,
+    async () => {
     expect(runId, 'the launch test must have started a run').not.toBeNull();
     await page.waitForSelector('.run-detail-view .progress');
     const seen: { status: string; percent: number; text: string }[] = [];
@@ -274,6 +277,23 @@ describe('the workbench workflow in a browser', () => {
     summary = JSON.parse(fs.readFileSync(path.join(folder, 'results', 'summary.json'), 'utf8'));
   });
 
+  it('lists the finished run in the Runs table with its status, tau and budgets', async () => {
+    const { runId, summary } = finishedRun();
+    await page.click('[data-tab="runs"]');
+    const row = page.locator(`.runs-table tr[data-run-id="${runId}"]`);
+    await expect.poll(() => row.getAttribute('data-status')).toBe('completed');
+    const cells = (await row.locator('td').allTextContents()).map((t) => t.trim());
+    expect(cells).toEqual(expect.arrayContaining([
+      'completed',
+      summary.tau.toFixed(3),
+      '0.85–1.5', // fmnist's default constraint interval
+    ]));
+    expect(cells.some((c) => /100%/.test(c))).toBe(true);
+    await page.screenshot({ path: path.join(shots, 'runs-finished.png'), fullPage: true });
+    await goTo(`#/run/${encodeURIComponent(runId)}`);
+    await page.waitForSelector('.run-detail-view .archs tr[data-arch-id]');
+  });
+
   it('draws the finished run\'s loss and accuracy curves', async () => {
     finishedRun();
     const loss = page.locator('.chart-panel[data-chart="loss"]');
@@ -296,7 +316,7 @@ describe('the workbench workflow in a browser', () => {
     expect(distinctColours(lossPlot)).toBeGreaterThan(20);
   });
 
-  it('opens the run\'s Kendall-tau plot with the tau, Pearson and n of its summary.json', async () => {
+  it('opens the run\'s tau plot with the tau, Pearson and n of its summary.json', async () => {
     const { summary } = finishedRun();
     await page.locator('.run-detail-view .actions').getByRole('button', { name: 'Tau plot' })
       .click();
@@ -326,7 +346,7 @@ describe('the workbench workflow in a browser', () => {
     expect(countColour(crop(image, TAU_GRID), REFERENCE_COLOR)).toBeGreaterThan(300);
   });
 
-  it('compares two of the run\'s architectures with the differing layers highlighted', async () => {
+  it('compares two of the run\'s architectures, differing layers highlighted', async () => {
     const { runId } = finishedRun();
     await goTo(`#/run/${encodeURIComponent(runId)}`);
     await page.waitForSelector('.run-detail-view .archs tr[data-arch-id]');
@@ -419,7 +439,8 @@ describe('the workbench workflow in a browser', () => {
       expect(atHigh.compact).not.toBe(atLow.compact);
       expect(atHigh.flops).toBeGreaterThan(atLow.flops);
       // The same generator produced the run's sweep, whose ends are these budgets.
-      const sweepAt = (t: number) => summary.architectures.find((a) => Math.abs(a.targetM - t) < 1e-9);
+      const sweepAt = (t: number) =>
+        summary.architectures.find((a) => Math.abs(a.targetM - t) < 1e-9);
       expect(atLow.compact).toBe(sweepAt(low)!.text);
       expect(atHigh.compact).toBe(sweepAt(high)!.text);
       expect(atLow.flops.toFixed(3)).toBe(sweepAt(low)!.flopsM.toFixed(3));
@@ -448,7 +469,7 @@ describe('the workbench workflow in a browser', () => {
       await page.screenshot({ path: path.join(shots, 'generate.png'), fullPage: true });
     });
 
-  it('reflects FS and SBN toggles in a new run\'s config and explains invalid settings before launch',
+  it('shows FS and SBN toggles in a new run\'s config; explains invalid settings before launch',
     async () => {
       finishedRun();
       await goTo('#/new');

@@ -156,6 +156,16 @@ describe('runs store', () => {
     expect(api.calls.filter((c) => c.name === 'listRuns')).toHaveLength(2);
   });
 
+  it('shows an ended run with its stored progress, not its last progress event', async () => {
+    provideApi(fakeApi({ listRuns: () => runs }).client);
+    const store = useRunsStore();
+    await store.load();
+
+    // Run a completed after this event; the event must not drag it back to 92 %.
+    store.applyEvent({ type: 'progress', event: progressOf('a', 0.92) });
+    expect(store.rows.find((r) => r.id === 'a')?.progress).toBe(1);
+  });
+
   it('gives cancel its own call state, so a refused cancel shows on that row only', async () => {
     provideApi(
       fakeApi({
@@ -223,7 +233,7 @@ describe('run detail store', () => {
     expect(store.progress?.etaSec).toBe(12);
   });
 
-  it('re-reads a run shown as queued once its progress arrives, and shows it running', async () => {
+  it('re-reads a run shown as queued once its progress arrives: it is running', async () => {
     let status: RunSummary['status'] = 'queued';
     const api = fakeApi({
       getRun: () => ({ ...detailOf('r1'), status }),
@@ -291,7 +301,7 @@ describe('new search store', () => {
     expect(store.canLaunch).toBe(false);
   });
 
-  it('stops showing "checking" once a schema problem leaves nothing to ask the service', async () => {
+  it('stops "checking" once a schema problem leaves nothing to ask the service', async () => {
     vi.useFakeTimers();
     const api = fakeApi({
       listPresets: () => [preset],

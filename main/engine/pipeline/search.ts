@@ -43,6 +43,8 @@ export interface SearchProgress {
   etaSec: number;
   /** 0..1 over the whole run (stages weighted by their usual share of time). */
   fraction: number;
+  /** Seconds left in the whole run, extrapolated from its progress so far. */
+  runEtaSec?: number;
   extra?: Record<string, number>;
 }
 
@@ -52,6 +54,8 @@ export interface SearchHooks {
   /** One line per event worth logging (stage start, checkpoint, results). */
   log?: (line: string) => void;
   signal?: AbortSignal;
+  /** Called once the backend is chosen, before any training. */
+  onBackend?: (backend: BackendInfo) => void | Promise<void>;
 }
 
 /** Share of the run's time each stage usually takes, for the overall fraction. */
@@ -69,6 +73,10 @@ export interface SearchContext {
   supernet: Supernet;
   generator: ArchitectureGenerator;
   hooks: SearchHooks;
+  /** performance.now() when this process opened the search. */
+  startedAt: number;
+  /** The run's fraction done at its first progress event in this process. */
+  startFraction?: number;
 }
 
 /** The space options a configuration asks for. */
@@ -117,7 +125,10 @@ export async function openSearch(
   });
   const generator = new ArchitectureGenerator(preset.layers.length, config.seed + 7, options);
 
-  return { config, runDir, preset, options, constraint, backend, data, supernet, generator, hooks };
+  return {
+    config, runDir, preset, options, constraint, backend, data, supernet, generator, hooks,
+    startedAt: performance.now(),
+  };
 }
 
 /** Releases the networks' tensors. */
@@ -146,7 +157,15 @@ export function buildPrior(ctx: Pick<SearchContext, 'config' | 'preset' | 'optio
 function emit(ctx: SearchContext, event: Omit<SearchProgress, 'fraction'>): void {
   const [from, to] = STAGE_SPAN[event.stage];
   const done = ((event.epoch - 1) * event.steps + event.step) / (event.epochs * event.steps);
-  ctx.hooks.onProgress?.({ ...event, fraction: from + (to - from) * Math.min(done, 1) });
+  const fraction = from + (to - from) * Math.min(done, 1);
+
+  // Extrapolate over the fraction done since this process started, so a
+  // resumed run's skipped stages do not count as fast work.
+  ctx.startFraction ??= fraction;
+  const elapsedSec = (performance.now() - ctx.startedAt) / 1000;
+  const progressed = fraction - ctx.startFraction;
+  const runEtaSec = progressed > 0.01 ? (elapsedSec * (1 - fraction)) / progressed : undefined;
+  ctx.hooks.onProgress?.({ ...event, fraction, runEtaSec });
 }
 
 /** Stage 1: trains the supernet with fair sampling (resuming if possible). */
@@ -282,6 +301,7 @@ export async function runSearch(
   const started = performance.now();
   writeRunConfig(runDir, config);
   const ctx = await openSearch(config, runDir, hooks);
+  await hooks.onBackend?.(ctx.backend);
   hooks.log?.(
     `backend ${ctx.backend.name}; data ${ctx.data.source} (${ctx.data.dir}): ` +
       `${ctx.data.train.count} train, ${ctx.data.validation.count} validation images`,

@@ -361,7 +361,13 @@ export async function trainSupernet(
     let last = { loss: NaN, accuracy: NaN };
     const workers = config.workers ?? 1;
     if (workers > 1 && epochsDone < config.epochs) {
-      pool = await SupernetReplicaPool.start(supernet, train, workers - 1, backendForReplicas());
+      // Replicas change the speed, never the numbers: without them, train on.
+      pool = await SupernetReplicaPool.start(supernet, train, workers - 1, backendForReplicas())
+        .catch((err: Error) => {
+          hooks.log?.(`[supernet] ${err.message}; training on this thread alone`);
+          return null;
+        });
+      if (pool) hooks.log?.(`[supernet] ${workers} threads share each step's passes`);
     }
 
     for (let epoch = epochsDone; epoch < config.epochs; epoch++) {

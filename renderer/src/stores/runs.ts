@@ -41,9 +41,14 @@ export const useRunsStore = defineStore('runs', () => {
   /** Runs with live progress merged in, filtered and sorted for the table. */
   const rows = computed<RunSummary[]>(() => {
     const text = filterText.value.trim().toLowerCase();
+    // Live progress only for active runs: once a run ends, its record is final
+    // (its last progress event may predate the last stage).
     const merged = (list.data ?? []).map((run) => {
       const progress = live[run.id];
-      return progress ? { ...run, progress: progress.progress, stage: progress.stage } : run;
+      const active = run.status === 'running' || run.status === 'queued';
+      return progress && active
+        ? { ...run, progress: progress.progress, stage: progress.stage }
+        : run;
     });
 
     return merged

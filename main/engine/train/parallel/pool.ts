@@ -11,7 +11,7 @@
  * vitest alike), or as `supernetReplica.js` beside the bundle that contains
  * this module (a bundler must emit replica.ts as that extra entry).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,9 +38,7 @@ export const BUNDLED_REPLICA_ENTRY = 'supernetReplica.js';
  */
 export function replicaEntry(): { source: string | URL; eval: boolean } {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) {
-    return { source: new URL(`./${BUNDLED_REPLICA_ENTRY}`, here), eval: false };
-  }
+  if (!here.endsWith('.ts')) return { source: bundledReplicaEntry(here), eval: false };
 
   const tsxApi = pathToFileURL(tsxEsmApi(fileURLToPath(here))).href;
   const replica = new URL('./replica.ts', here).href;
@@ -49,6 +47,27 @@ export function replicaEntry(): { source: string | URL; eval: boolean } {
     `.then((api) => { api.register(); return import(${JSON.stringify(replica)}); })` +
     '.catch((err) => { throw err; });';
   return { source, eval: true };
+}
+
+/**
+ * The emitted replica entry of a bundle: beside the module, or one folder up
+ * when the bundler put this module in a shared chunk (out/main/chunks/).
+ *
+ * @throws Error naming the places looked in when neither has the file.
+ */
+function bundledReplicaEntry(here: string): URL {
+  const candidates = [`./${BUNDLED_REPLICA_ENTRY}`, `../${BUNDLED_REPLICA_ENTRY}`].map(
+    (relative) => new URL(relative, here),
+  );
+  const found = candidates.find((url) => existsSync(fileURLToPath(url)));
+  if (!found) {
+    throw new Error(
+      `no supernet replica entry at ${candidates.map((u) => fileURLToPath(u)).join(' or ')}: ` +
+        `the build must emit main/engine/train/parallel/replica.ts as ${BUNDLED_REPLICA_ENTRY} ` +
+        'beside the main bundle, or train with workers: 1',
+    );
+  }
+  return found;
 }
 
 /**

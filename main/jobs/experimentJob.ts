@@ -1,0 +1,141 @@
+/**
+ * Runs one experiment (a baseline, the search-cost comparison, a study,
+ * training from scratch) as a run in the registry: registers it under its run
+ * kind, marks it running, streams its metrics and progress, turns a cancel
+ * request into an abort, and records its architectures and result files and
+ * how it ended. The CLI and (later) the job runner share this path.
+ */
+import { hostname } from 'node:os';
+
+import type { ExperimentHooks, ExperimentMetric } from '../engine/experiments/hooks.js';
+import type {
+  ArchitectureInput,
+  ArtifactInput,
+  NewRun,
+  RunRecord,
+  RunRegistry,
+} from '../registry/index.js';
+import { libraryVersions } from './searchJob.js';
+
+/** What an experiment leaves in the registry besides its metrics. */
+export interface ExperimentRecord {
+  architectures?: ArchitectureInput[];
+  /** Files in the run folder, relative to it. */
+  artifacts?: ArtifactInput[];
+}
+
+/** The run an experiment body works in. */
+export interface ExperimentRunContext {
+  run: RunRecord;
+  runDir: string;
+  hooks: ExperimentHooks;
+}
+
+export interface ExperimentJobOptions {
+  log?: (line: string) => void;
+  /** Ctrl-C and the like; the registry's cancel flag also aborts. */
+  signal?: AbortSignal;
+  /** Called as soon as the run is registered (to print its id). */
+  onRegistered?: (run: RunRecord, runDir: string) => void;
+  /** How often metrics and progress reach the registry. */
+  reportEveryMs?: number;
+}
+
+/**
+ * Registers and runs an experiment to its end.
+ *
+ * @param body does the work in the run's folder with the given hooks.
+ * @param record turns the body's result into architectures and artifacts.
+ * @returns the body's result and the finished run; undefined result when cancelled.
+ * @throws the body's error after recording the run as failed.
+ */
+export async function executeExperiment<T>(
+  registry: RunRegistry,
+  input: NewRun,
+  body: (ctx: ExperimentRunContext) => Promise<T>,
+  record: (result: T, runDir: string) => ExperimentRecord,
+  options: ExperimentJobOptions = {},
+): Promise<{ result: T | undefined; run: RunRecord }> {
+  const created = await registry.createRun({
+    ...input,
+    libraryVersions: { ...(await libraryVersions()), ...input.libraryVersions },
+  });
+  const runDir = registry.runFolder(created.id);
+  options.onRegistered?.(created, runDir);
+  const run = await registry.markRunning(created.id, process.pid, hostname());
+
+  const abort = new AbortController();
+  options.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+  const reporter = new Reporter(registry, run.id, abort, options.reportEveryMs ?? 1000);
+  const hooks: ExperimentHooks = {
+    log: options.log,
+    signal: abort.signal,
+    onMetrics: (points) => reporter.metrics(points),
+    onProgress: (fraction, stage) => reporter.progress(fraction, stage),
+  };
+
+  try {
+    const result = await body({ run, runDir, hooks });
+    await reporter.stop();
+    const { architectures = [], artifacts = [] } = record(result, runDir);
+    await registry.addArchitectures(run.id, architectures);
+    for (const artifact of artifacts) await registry.addArtifact(run.id, artifact);
+    return { result, run: await registry.finish(run.id, 'completed') };
+  } catch (err) {
+    await reporter.stop().catch(() => undefined);
+    if (abort.signal.aborted) {
+      options.log?.(`run ${run.id} cancelled`);
+      return { result: undefined, run: await registry.finish(run.id, 'cancelled') };
+    }
+    await registry.finish(run.id, 'failed', (err as Error).message);
+    throw err;
+  }
+}
+
+/** Batches metric points and progress to the registry at most every `everyMs`. */
+class Reporter {
+  private pending: ExperimentMetric[] = [];
+  private last: { fraction: number; stage: string } | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly registry: RunRegistry,
+    private readonly runId: string,
+    private readonly abort: AbortController,
+    everyMs: number,
+  ) {
+    this.timer = setInterval(() => this.flush(), Math.max(everyMs, 100));
+    this.timer.unref();
+  }
+
+  metrics(points: ExperimentMetric[]): void {
+    this.pending.push(...points.filter((p) => Number.isFinite(p.value)));
+  }
+
+  progress(fraction: number, stage: string): void {
+    this.last = { fraction: Math.min(Math.max(fraction, 0), 1), stage };
+  }
+
+  private flush(): Promise<void> {
+    const points = this.pending;
+    this.pending = [];
+    const progress = this.last;
+    this.chain = this.chain
+      .then(() => (points.length ? this.registry.recordMetrics(this.runId, points) : undefined))
+      .then(() =>
+        progress
+          ? this.registry.setProgress(this.runId, progress.fraction, progress.stage)
+          : this.registry.heartbeat(this.runId),
+      )
+      .then((signal) => {
+        if (signal?.cancelRequested) this.abort.abort();
+      });
+    return this.chain;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}
