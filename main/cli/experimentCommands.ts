@@ -15,7 +15,8 @@ import { budgetsFor, CPU_EVOLUTION, CPU_RANDOM_SEARCH, runBaselines,
   type BaselineMethod, type BaselineSettings } from '../engine/experiments/baselines.js';
 import type { BaselineResult } from '../engine/experiments/baselineTypes.js';
 import { compareSearch, type CompareSearchReport } from '../engine/experiments/compareSearch.js';
-import { randomSubnetStudy, type RandomSubnetsReport } from '../engine/experiments/randomSubnets.js';
+import { randomSubnetStudy, type RandomSubnetsReport }
+  from '../engine/experiments/randomSubnets.js';
 import { ArchitectureScorer, DEFAULT_SCORING, type ScoringOptions }
   from '../engine/experiments/scorer.js';
 import { openTrainedRun } from '../engine/experiments/trainedRun.js';
@@ -41,7 +42,7 @@ const COMMON: OptionSpecs = {
   run: { kind: 'string', help: 'a run folder `sgnas search` trained (its supernet is used)' },
   seed: { kind: 'number', help: 'seed of the searches (search i uses seed + i; default 0)' },
   'validation-images': { kind: 'number',
-    help: `validation images each architecture is scored on (${DEFAULT_SCORING.validationImages})` },
+    help: `validation images scored per architecture (${DEFAULT_SCORING.validationImages})` },
   'recal-batches': { kind: 'number',
     help: `BN recalibration batches before scoring (${DEFAULT_SCORING.recalibrationBatches})` },
   'recal-batch-size': { kind: 'number',
@@ -55,11 +56,16 @@ const BASELINE: OptionSpecs = {
   ...COMMON,
   budgets: { kind: 'number', help: 'N budgets spread over the constraint interval (10)' },
   targets: { kind: 'list', help: 'explicit budgets in MFLOPs, comma-separated' },
-  samples: { kind: 'number', help: `random search: architectures per budget (${CPU_RANDOM_SEARCH.samples}; paper 1000)` },
-  population: { kind: 'number', help: `evolution: population (${CPU_EVOLUTION.population}; paper 50)` },
-  parents: { kind: 'number', help: `evolution: top parents kept (${CPU_EVOLUTION.parents}; paper 10)` },
-  generations: { kind: 'number', help: `evolution: generations (${CPU_EVOLUTION.generations}; paper 20)` },
-  'mutation-rate': { kind: 'number', help: `evolution: chance a layer mutates (${CPU_EVOLUTION.mutationRate})` },
+  samples: { kind: 'number',
+    help: `random search: architectures per budget (${CPU_RANDOM_SEARCH.samples}; paper 1000)` },
+  population: { kind: 'number',
+    help: `evolution: population (${CPU_EVOLUTION.population}; paper 50)` },
+  parents: { kind: 'number',
+    help: `evolution: top parents kept (${CPU_EVOLUTION.parents}; paper 10)` },
+  generations: { kind: 'number',
+    help: `evolution: generations (${CPU_EVOLUTION.generations}; paper 20)` },
+  'mutation-rate': { kind: 'number',
+    help: `evolution: chance a layer mutates (${CPU_EVOLUTION.mutationRate})` },
 };
 
 const COMPARE: OptionSpecs = { ...SEARCH_OPTIONS, ...BASELINE };
@@ -116,7 +122,9 @@ function baselineSettings(options: Options): BaselineSettings {
 
 function requireRun(options: Options, command: string): string {
   if (typeof options.run !== 'string') {
-    throw new UsageError(`${command} needs --run DIR, a run folder \`sgnas search --out DIR\` trained`);
+    throw new UsageError(
+      `${command} needs --run DIR, a run folder \`sgnas search --out DIR\` trained`,
+    );
   }
   if (!existsSync(path.join(options.run, 'config.json'))) {
     throw new UsageError(`${options.run} is not a run folder (no config.json): pass the folder ` +
@@ -237,7 +245,8 @@ export async function baselineCommand(command: string, argv: string[]): Promise<
       console.log(`${b.targetM.toFixed(4)} MFLOPs: ${(b.accuracy * 100).toFixed(2)}% at ` +
         `${b.flopsM.toFixed(4)} MFLOPs, ${b.evaluations} evaluations, ${b.seconds.toFixed(1)} s`);
     }
-    console.log(`${method}: ${s.searchSeconds.toFixed(1)} s of search over ${s.budgets.length} budgets`);
+    console.log(`${method}: ${s.searchSeconds.toFixed(1)} s of search over ` +
+      `${s.budgets.length} budgets`);
     if (options.json) console.log(JSON.stringify(s));
   }
   return code;
@@ -252,8 +261,12 @@ export function compareSummary(report: CompareSearchReport) {
       accuracy: round(b.accuracy, 6) })),
   });
   return {
-    sgnas: { ...method(report.sgnas), generatorTrainSeconds: round(report.sgnas.generatorTrainSeconds, 3),
-      generationSeconds: round(report.sgnas.generationSeconds, 4), timeSource: report.sgnas.timeSource },
+    sgnas: {
+      ...method(report.sgnas),
+      generatorTrainSeconds: round(report.sgnas.generatorTrainSeconds, 3),
+      generationSeconds: round(report.sgnas.generationSeconds, 4),
+      timeSource: report.sgnas.timeSource,
+    },
     random: { ...method(report.random), evaluations: report.random.evaluations },
     evolution: { ...method(report.evolution), evaluations: report.evolution.evaluations },
     supernetTrainSeconds: report.supernetTrainSeconds === null ? null
@@ -384,7 +397,9 @@ export async function trainScratchCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (typeof options.arch !== 'string') {
-    throw new UsageError('train-scratch needs --arch: compact text ("33---- 557--- ...") or a file');
+    throw new UsageError(
+      'train-scratch needs --arch: compact text ("33---- 557--- ...") or a file',
+    );
   }
   const search = typeof options.run === 'string' ? readRunConfig(requireRun(options,
     'train-scratch')) : searchConfigFromOptions({ preset: options.preset, data: options.data });
