@@ -22,6 +22,7 @@ export default defineConfig({
         input: {
           index: resolve(root, 'main/index.ts'),
           jobWorker: resolve(root, 'main/jobs/jobWorker.ts'),
+          supernetReplica: resolve(root, 'main/engine/train/parallel/replica.ts'),
         },
       },
     },

@@ -7,6 +7,8 @@
  *   sgnas compare-search    [--run DIR] --budgets N [--json]
  *   sgnas random-subnets    --run DIR [--samples K] [--budgets N]
  *   sgnas train-scratch     --arch TEXT|FILE [--run DIR | --preset NAME] [--epochs E]
+ *   sgnas ablation          [--samples K] [--supernet-epochs E] [--train-subset N] [--out DIR]
+ *   sgnas prior-study       --run DIR [--candidates C] [--budgets N] [--generator-epochs E]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +19,10 @@ import type { BaselineResult } from '../engine/experiments/baselineTypes.js';
 import { compareSearch, type CompareSearchReport } from '../engine/experiments/compareSearch.js';
 import { randomSubnetStudy, type RandomSubnetsReport }
   from '../engine/experiments/randomSubnets.js';
+import { CPU_ABLATION, runAblation, type AblationReport }
+  from '../engine/experiments/ablation.js';
+import { CPU_PRIOR_STUDY, priorStudy, type PriorStudyReport }
+  from '../engine/experiments/priorStudy.js';
 import { ArchitectureScorer, DEFAULT_SCORING, type ScoringOptions }
   from '../engine/experiments/scorer.js';
 import { openTrainedRun } from '../engine/experiments/trainedRun.js';
@@ -448,6 +454,176 @@ export async function trainScratchCommand(argv: string[]): Promise<number> {
     console.log(`test accuracy ${(result.testAccuracy * 100).toFixed(2)}%, ${result.params} ` +
       `parameters, ${result.flopsM.toFixed(4)} MFLOPs; exported to ${result.exportDir}`);
     if (options.json) console.log(JSON.stringify(result));
+  }
+  return code;
+}
+
+/** COMMON without --run and --seed, which the ablation gives other meanings. */
+const SCORING_OPTIONS: OptionSpecs = Object.fromEntries(
+  Object.entries(COMMON).filter(([name]) => name !== 'run' && name !== 'seed'),
+);
+
+const ABLATION: OptionSpecs = {
+  ...SCORING_OPTIONS,
+  preset: SEARCH_OPTIONS.preset,
+  config: SEARCH_OPTIONS.config,
+  data: SEARCH_OPTIONS.data,
+  classes: SEARCH_OPTIONS.classes,
+  backend: SEARCH_OPTIONS.backend,
+  seed: { kind: 'number', help: 'seed of the data split, the weights and training (1)' },
+  'min-expansion': SEARCH_OPTIONS['min-expansion'],
+  'validation-per-class': SEARCH_OPTIONS['validation-per-class'],
+  'supernet-epochs': { kind: 'number',
+    help: `supernet epochs, the same for all four (fmnist: ${CPU_ABLATION.supernet.epochs})` },
+  'train-subset': { kind: 'number', help: 'train each supernet on a balanced subset of N ' +
+    `(fmnist: ${CPU_ABLATION.supernet.trainSubset})` },
+  'batch-size': { kind: 'number',
+    help: `supernet batch size (fmnist: ${CPU_ABLATION.supernet.batchSize})` },
+  'micro-batch': SEARCH_OPTIONS['micro-batch'],
+  lr: SEARCH_OPTIONS.lr,
+  samples: { kind: 'number',
+    help: `K random architectures scored on every supernet (${CPU_ABLATION.samples})` },
+  'sample-seed': { kind: 'number', help: 'seed of the K architectures (0)' },
+  out: { kind: 'string', help: 'folder of the four supernets; pass it again to resume ' +
+    '(default: the registry run\'s folder)' },
+};
+
+const PRIOR_STUDY: OptionSpecs = {
+  ...COMMON,
+  seed: { kind: 'number', help: 'candidate prior i is the random prior of seed + i (0)' },
+  candidates: { kind: 'number',
+    help: `random priors scored before 4 are picked (${CPU_PRIOR_STUDY.candidates})` },
+  budgets: { kind: 'number', help: `budgets every generator is compared at ` +
+    `(${CPU_PRIOR_STUDY.budgets})` },
+  'generator-epochs': { kind: 'number',
+    help: `epochs of each generator (fmnist: ${CPU_PRIOR_STUDY.generator.epochs})` },
+  'generator-steps': { kind: 'number',
+    help: `steps per generator epoch (fmnist: ${CPU_PRIOR_STUDY.generator.stepsPerEpoch})` },
+  out: { kind: 'string', help: 'folder of the four generators; pass it again to resume ' +
+    '(default: the registry run\'s folder)' },
+};
+
+/**
+ * The ablation's configuration: the search options, with the CPU schedule
+ * standing in for settings neither the options nor a --config file give.
+ */
+function ablationConfig(options: Options) {
+  const onCpuPreset = (options.preset ?? 'fmnist') === 'fmnist' && options.config === undefined;
+  const cpu = onCpuPreset ? { 'supernet-epochs': CPU_ABLATION.supernet.epochs,
+    'train-subset': CPU_ABLATION.supernet.trainSubset,
+    'batch-size': CPU_ABLATION.supernet.batchSize } : {};
+  return searchConfigFromOptions({ ...cpu, ...definedOptions(options) });
+}
+
+function definedOptions(options: Options): Options {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+}
+
+/** Registry rows for scored architectures (one per setting or prior and architecture). */
+function scoredRows(preset: string, classes: number, budgetM: number | null,
+  points: { architecture: string; flopsM: number; accuracy: number }[]) {
+  const space = getPreset(preset);
+  return points.map((p) => {
+    const architecture = parseArchitectureText(p.architecture, space,
+      { forcedSampling: false, minExpansion: 1 });
+    return { budgetM, architecture, compact: p.architecture, flopsM: p.flopsM,
+      params: paramCount(architecture, space, classes), accuracy: p.accuracy };
+  });
+}
+
+/** `sgnas ablation`: the FS/SBN ablation (Fig 6a). */
+export async function ablationCommand(argv: string[]): Promise<number> {
+  const { options } = parseArgs(argv, ABLATION);
+  if (options.help) {
+    console.log(`usage: sgnas ablation [options]\n\n${formatOptions(ABLATION)}`);
+    return 0;
+  }
+  const search = ablationConfig(options);
+  const study = { samples: num(options, 'samples', CPU_ABLATION.samples),
+    seed: num(options, 'sample-seed', 0) };
+  const scoring = scoringFrom(options);
+  const out = typeof options.out === 'string' ? path.resolve(options.out) : null;
+  const config = { search, ...study, scoring, out, seed: search.seed };
+
+  const { result, code } = await recorded<AblationReport>(options, 'ablation', config,
+    ({ runDir, hooks }) => runAblation({ config: search, dir: out ?? runDir, ...study, scoring },
+      hooks),
+    (report, dir) => ({
+      architectures: report.settings.flatMap((s) =>
+        scoredRows(report.preset, report.classes, null, s.points)),
+      artifacts: writeResults(dir, report),
+    }));
+
+  if (result) {
+    for (const s of result.settings) {
+      console.log(`${s.name.padEnd(8)} mean ${(s.meanAccuracy * 100).toFixed(2)}% sd ` +
+        `${(s.stdAccuracy * 100).toFixed(2)} over ${s.points.length} architectures ` +
+        `(supernet ${s.supernetSeconds.toFixed(1)} s, scoring ${s.scoringSeconds.toFixed(1)} s)`);
+    }
+    for (const t of result.kendallTau) {
+      console.log(`  tau ${t.a} vs ${t.b}: ${t.tau === null ? 'n/a' : t.tau.toFixed(3)}`);
+    }
+    if (options.json) {
+      console.log(JSON.stringify({ settings: result.settings.map((s) => ({ name: s.name,
+        meanAccuracy: s.meanAccuracy, stdAccuracy: s.stdAccuracy,
+        points: s.points.map((p) => ({ flopsM: p.flopsM, accuracy: p.accuracy })) })),
+      kendallTau: result.kendallTau }));
+    }
+  }
+  return code;
+}
+
+/** `sgnas prior-study`: generators from four priors of different quality (Fig 7b). */
+export async function priorStudyCommand(argv: string[]): Promise<number> {
+  const { options } = parseArgs(argv, PRIOR_STUDY);
+  if (options.help) {
+    console.log(`usage: sgnas prior-study --run DIR [options]\n\n${formatOptions(PRIOR_STUDY)}`);
+    return 0;
+  }
+  const runDir = requireRun(options, 'prior-study');
+  const onCpuPreset = readRunConfig(runDir).preset === 'fmnist';
+  const generator = {
+    ...(onCpuPreset ? CPU_PRIOR_STUDY.generator : {}),
+    ...definedOptions({ epochs: options['generator-epochs'],
+      stepsPerEpoch: options['generator-steps'] }),
+  } as { epochs?: number; stepsPerEpoch?: number };
+  const study = { candidates: num(options, 'candidates', CPU_PRIOR_STUDY.candidates),
+    budgets: num(options, 'budgets', CPU_PRIOR_STUDY.budgets), seed: num(options, 'seed', 0),
+    generator };
+  const scoring = scoringFrom(options);
+  const out = typeof options.out === 'string' ? path.resolve(options.out) : null;
+  const config = { runDir: path.resolve(runDir), ...study, scoring, out };
+
+  const { result, code } = await recorded<PriorStudyReport>(options, 'prior-study', config,
+    async ({ runDir: own, hooks }) => {
+      const ctx = await openTrainedRun(runDir, false, { log: hooks.log, signal: hooks.signal });
+      try {
+        const scorer = new ArchitectureScorer(ctx.supernet, ctx.data.validation, ctx.data.train,
+          scoring);
+        return await priorStudy(ctx, scorer, { ...study, dir: out ?? own }, hooks);
+      } finally {
+        closeSearch(ctx);
+      }
+    },
+    (report, dir) => ({
+      architectures: report.priors.flatMap((p) => p.budgets.flatMap((b) =>
+        scoredRows(report.preset, report.classes, b.targetM, [b]))),
+      artifacts: writeResults(dir, report),
+    }));
+
+  if (result) {
+    for (const p of result.priors) {
+      console.log(`${p.rank.padEnd(12)} prior ${(p.prior.accuracy * 100).toFixed(2)}% -> ` +
+        `generated mean ${(p.meanAccuracy * 100).toFixed(2)}%, tau ` +
+        `${p.kendallTau === null ? 'n/a' : p.kendallTau.toFixed(3)}, mean |error| ` +
+        `${p.meanAbsErrorM.toFixed(4)} MFLOPs, generator ${p.generatorSeconds.toFixed(1)} s`);
+    }
+    if (options.json) {
+      console.log(JSON.stringify({ budgetsM: result.budgetsM, priors: result.priors.map((p) => ({
+        rank: p.rank, priorAccuracy: p.prior.accuracy, meanAccuracy: p.meanAccuracy,
+        kendallTau: p.kendallTau, budgets: p.budgets.map((b) => ({ targetM: b.targetM,
+          flopsM: b.flopsM, accuracy: b.accuracy })) })) }));
+    }
   }
   return code;
 }

@@ -10,12 +10,15 @@
  *   sgnas cost --preset NAME --arch FILE [--classes N]
  *   sgnas runs list|show|resume|cancel|export ...
  *   sgnas baseline-random|baseline-evolution|compare-search|random-subnets|train-scratch
+ *   sgnas ablation|prior-study
  */
 import { formatOptions, UsageError } from './args.js';
 import { costCommand } from './costCommand.js';
 import {
+  ablationCommand,
   baselineCommand,
   compareCommand,
+  priorStudyCommand,
   randomSubnetsCommand,
   trainScratchCommand,
 } from './experimentCommands.js';
@@ -39,6 +42,8 @@ commands:
   compare-search     SGNAS vs random search vs evolution for --budgets N (Table 1)
   random-subnets     K random architectures against the generator's (--run DIR)
   train-scratch      train an architecture's stand-alone network, test, export
+  ablation           four supernets (neither, FS, SBN, both) scoring the same K architectures
+  prior-study        generators from four priors of different quality (--run DIR)
 
 search options:
 ${formatOptions(SEARCH_OPTIONS)}
@@ -70,6 +75,10 @@ export async function main(argv: string[]): Promise<number> {
         return await randomSubnetsCommand(rest);
       case 'train-scratch':
         return await trainScratchCommand(rest);
+      case 'ablation':
+        return await ablationCommand(rest);
+      case 'prior-study':
+        return await priorStudyCommand(rest);
       case 'runs':
         return await runsCommand(rest, io, {
           resume: async (run, registry) => {
@@ -84,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
       default:
         throw new UsageError(`unknown command '${command}'; commands: search, train-supernet, ` +
           'train-generator, generate, evaluate, cost, runs, baseline-random, baseline-evolution, ' +
-          'compare-search, random-subnets, train-scratch');
+          'compare-search, random-subnets, train-scratch, ablation, prior-study');
     }
   } catch (err) {
     if (err instanceof UsageError) {

@@ -28,7 +28,9 @@ function onesColumn(m: number): tf.Tensor2D {
  */
 export function columnSum(rows: tf.Tensor2D): tf.Tensor1D {
   const [m, c] = rows.shape;
-  return tf.tidy(() => tf.reshape(tf.matMul(rows, onesColumn(m), true, false), [c]) as tf.Tensor1D);
+  return tf.tidy(
+    () => tf.reshape(tf.matMul(rows, onesColumn(m), true, false), [c]) as tf.Tensor1D,
+  );
 }
 
 /**

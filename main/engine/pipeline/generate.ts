@@ -162,6 +162,8 @@ export async function generateArchitectures(
 
   const classes = extras.supernet?.classes ?? extras.classes ?? 10;
   const perBudget = L * ALPHA_WIDTH;
+  // Neighbouring budgets often decode to the same architecture; score it once.
+  const scores = new Map<string, number>();
   const results = budgetsM.map((targetM, i) => {
     const architecture = decodeAlpha(data.subarray(i * perBudget, (i + 1) * perBudget), options);
     const result: GeneratedArchitecture = {
@@ -171,12 +173,13 @@ export async function generateArchitectures(
       params: paramCount(architecture, preset, classes),
     };
     if (extras.scoreAccuracy) {
-      result.accuracy = scoreArchitecture(
-        extras.supernet as Supernet,
-        architecture,
-        extras.validation as ImageSet,
-        { recalibrate: true, ...extras.score },
-      );
+      const key = JSON.stringify(architecture.layers);
+      const known = scores.get(key);
+      result.accuracy =
+        known ??
+        scoreArchitecture(extras.supernet as Supernet, architecture,
+          extras.validation as ImageSet, { recalibrate: true, ...extras.score });
+      scores.set(key, result.accuracy);
     }
     return result;
   });

@@ -271,7 +271,11 @@ export async function runSweepStage(
       constraint: ctx.constraint,
       score: {
         train: ctx.data.train,
-        recalibration: { batches: Math.max(ctx.config.recalibrationBatches, 1), seed: 0 },
+        recalibration: {
+          batches: Math.max(ctx.config.recalibrationBatches, 1),
+          batchSize: 128,
+          seed: 0,
+        },
       },
     },
   );

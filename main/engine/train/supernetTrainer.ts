@@ -274,7 +274,11 @@ export function shareOut(count: number, threads: number): number[] {
 }
 
 /** Rejects with a cancel error as soon as the signal aborts. */
-function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, cancel: () => Error) {
+function unlessAborted<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  cancel: () => Error,
+): Promise<T> {
   if (!signal) return promise;
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(cancel());
@@ -417,7 +421,8 @@ export async function trainSupernet(
           for (const unit of units.slice(0, shares[0])) {
             await yieldToEventLoop();
             if (hooks.signal?.aborted) throw cancel();
-            record(unit, runPass(supernet, train, batch.indices, unit, config.labelSmoothing, sum));
+            const pass = runPass(supernet, train, batch.indices, unit, config.labelSmoothing, sum);
+            record(unit, pass);
           }
 
           for (const part of remote) {
