@@ -91,12 +91,14 @@ async function main(argv: string[]): Promise<number> {
     ops: { kind: 'boolean', help: 'also time each op (on)' },
   });
   const backend = await initBackend(options.backend as BackendName | undefined);
-  console.log(`backend ${backend.name}${backend.tried.length ? ` (${backend.tried.join('; ')})` : ''}`);
+  const skipped = backend.tried.length ? ` (${backend.tried.join('; ')})` : '';
+  console.log(`backend ${backend.name}${skipped}`);
 
   const results: BenchResult[] = [];
   const show = (r: BenchResult) => {
     results.push(r);
-    console.log(`${r.name.padEnd(24)} ${r.value.toFixed(2).padStart(10)} ${r.unit.padEnd(6)} ${r.detail}`);
+    const value = r.value.toFixed(2).padStart(10);
+    console.log(`${r.name.padEnd(24)} ${value} ${r.unit.padEnd(6)} ${r.detail}`);
   };
   show(await benchSupernetTraining((options['batch-size'] as number) ?? 128,
     (options.steps as number) ?? 3));

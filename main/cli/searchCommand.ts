@@ -114,7 +114,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
       signal: hooks.signal,
     });
     if (!summary) {
-      console.log(`run ${run.id} cancelled; resume it with: npm run sgnas -- runs resume ${run.id}`);
+      console.log(`run ${run.id} cancelled; resume: npm run sgnas -- runs resume ${run.id}`);
       return 130;
     }
     report(summary, Boolean(options.json));
@@ -193,7 +193,8 @@ async function runStage(
 
   await loadTrainedNetworks(ctx);
   const started = performance.now();
-  const list = command === 'generate' ? budgets : sweepBudgets(ctx.constraint, ctx.config.sweepBudgets);
+  const list =
+    command === 'generate' ? budgets : sweepBudgets(ctx.constraint, ctx.config.sweepBudgets);
   const sweep = await runSweepStage(ctx, buildPrior(ctx), list, options.score !== false);
   const summary = writeSearchResults(ctx.runDir, {
     backend: ctx.backend.name,

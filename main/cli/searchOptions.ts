@@ -82,7 +82,9 @@ export function searchConfigFromOptions(options: Options): SearchConfig {
   }
 
   let merged = base as unknown as Record<string, unknown>;
-  if (typeof options.config === 'string') merged = deepMerge(merged, readConfigFile(options.config));
+  if (typeof options.config === 'string') {
+    merged = deepMerge(merged, readConfigFile(options.config));
+  }
   merged = deepMerge(merged, overridesFrom(options));
 
   try {

@@ -92,8 +92,9 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown command '${command}'; commands: search, train-supernet, ` +
-          'train-generator, generate, evaluate, cost, runs, baseline-random, baseline-evolution, ' +
-          'compare-search, random-subnets, train-scratch, ablation, prior-study');
+          'train-generator, generate, evaluate, cost, runs, baseline-random, ' +
+          'baseline-evolution, compare-search, random-subnets, train-scratch, ablation, ' +
+          'prior-study');
     }
   } catch (err) {
     if (err instanceof UsageError) {

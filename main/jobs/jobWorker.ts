@@ -43,7 +43,8 @@ async function runJob(runId: string, dbPath: string): Promise<number> {
       interruptedOnAbort: () => interrupted,
       onStarted: () => send({ type: 'started' }),
     });
-    send({ type: 'done', status: summary ? 'completed' : interrupted ? 'interrupted' : 'cancelled' });
+    const ended = summary ? 'completed' : interrupted ? 'interrupted' : 'cancelled';
+    send({ type: 'done', status: ended });
     return 0;
   } catch (err) {
     send({ type: 'done', status: 'failed', error: (err as Error).message });

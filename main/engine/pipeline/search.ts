@@ -89,7 +89,10 @@ export function spaceOptionsOf(config: SearchConfig): SpaceOptions {
  *
  * @throws RangeError when the interval leaves the preset's FLOPs range.
  */
-export function constraintOf(config: SearchConfig, preset: Preset): { lowM: number; highM: number } {
+export function constraintOf(
+  config: SearchConfig,
+  preset: Preset,
+): { lowM: number; highM: number } {
   const constraint = config.constraint ?? preset.constraint;
   const { minM, maxM } = flopsRangeM(preset, spaceOptionsOf(config));
   if (constraint.lowM < minM || constraint.highM > maxM) {
@@ -141,8 +144,9 @@ export function closeSearch(ctx: SearchContext): void {
  * The prior the generator is fed: one architecture for every target, or a
  * pool of priors spread over the constraint interval.
  */
-export function buildPrior(ctx: Pick<SearchContext, 'config' | 'preset' | 'options' | 'constraint'>):
-  Architecture | PriorPool {
+export function buildPrior(
+  ctx: Pick<SearchContext, 'config' | 'preset' | 'options' | 'constraint'>,
+): Architecture | PriorPool {
   const prior = ctx.config.prior;
   if (prior.kind === 'random') return randomPrior(ctx.preset, ctx.options, prior.seed);
 
