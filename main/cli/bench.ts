@@ -26,7 +26,11 @@ interface BenchResult {
   detail: string;
 }
 
-async function benchSupernetTraining(batchSize: number, steps: number): Promise<BenchResult> {
+async function benchSupernetTraining(
+  batchSize: number,
+  steps: number,
+  workers: number,
+): Promise<BenchResult> {
   const config = defaultSearchConfig('fmnist');
   const preset = getPreset('fmnist');
   const data = loadDataset({});
@@ -43,7 +47,7 @@ async function benchSupernetTraining(batchSize: number, steps: number): Promise<
     const subset = subsetBalanced(train, batchSize * count, 2);
     const started = performance.now();
     await trainSupernet(supernet, subset, { ...config.supernet, epochs: 1, batchSize,
-      microBatch: batchSize, seed: 1 });
+      microBatch: batchSize, seed: 1, workers });
     return (performance.now() - started) / 1000;
   };
   await run(1);
@@ -51,11 +55,12 @@ async function benchSupernetTraining(batchSize: number, steps: number): Promise<
   supernet.store.dispose();
 
   return {
-    name: 'supernet-train-step',
+    name: `supernet-train-step-${workers}-thread${workers > 1 ? 's' : ''}`,
     value: (batchSize * steps) / seconds,
     unit: 'img/s',
     detail: `fmnist preset, batch ${batchSize}, ${steps} steps of 5 fair-sampling passes ` +
-      `(forward, backward, SGD update), ${(seconds / steps).toFixed(2)} s per step`,
+      `(forward, backward, SGD update), ${(seconds / steps).toFixed(2)} s per step ` +
+      '(thread start-up included)',
   };
 }
 
@@ -86,8 +91,8 @@ async function main(argv: string[]): Promise<number> {
   const { options } = parseArgs(argv, {
     json: { kind: 'boolean', help: 'end with one JSON line' },
     backend: { kind: 'string', help: 'force a backend' },
-    'batch-size': { kind: 'number', help: 'supernet batch (128)' },
-    steps: { kind: 'number', help: 'timed supernet steps (3)' },
+    'batch-size': { kind: 'number', help: 'supernet batch (64, the fmnist default)' },
+    steps: { kind: 'number', help: 'timed supernet steps (8)' },
     ops: { kind: 'boolean', help: 'also time each op (on)' },
   });
   const backend = await initBackend(options.backend as BackendName | undefined);
@@ -100,8 +105,9 @@ async function main(argv: string[]): Promise<number> {
     const value = r.value.toFixed(2).padStart(10);
     console.log(`${r.name.padEnd(24)} ${value} ${r.unit.padEnd(6)} ${r.detail}`);
   };
-  show(await benchSupernetTraining((options['batch-size'] as number) ?? 128,
-    (options.steps as number) ?? 3));
+  const batch = (options['batch-size'] as number) ?? 64;
+  const steps = (options.steps as number) ?? 8;
+  for (const workers of [1, 2]) show(await benchSupernetTraining(batch, steps, workers));
   show(await benchGeneration(100));
 
   if (options.ops !== false) {
