@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 
 import type { SearchConfig } from '../engine/pipeline/config.js';
 import { checkBudgets, sweepBudgets } from '../engine/pipeline/generate.js';
-import { writeSearchResults, type SearchSummary } from '../engine/pipeline/results.js';
+import type { SearchSummary } from '../engine/pipeline/results.js';
 import { readRunConfig, runPaths, writeRunConfig } from '../engine/pipeline/runFolder.js';
 import {
   buildPrior,
@@ -17,6 +17,7 @@ import {
   spaceOptionsOf,
   type SearchContext,
   type SearchHooks,
+  writeSweepResults,
 } from '../engine/pipeline/search.js';
 import { getPreset } from '../engine/space/presets.js';
 import { latestCheckpoint, loadCheckpoint } from '../engine/train/checkpoint.js';
@@ -196,13 +197,5 @@ async function runStage(
   const list =
     command === 'generate' ? budgets : sweepBudgets(ctx.constraint, ctx.config.sweepBudgets);
   const sweep = await runSweepStage(ctx, buildPrior(ctx), list, options.score !== false);
-  const summary = writeSearchResults(ctx.runDir, {
-    backend: ctx.backend.name,
-    wallSeconds: (performance.now() - started) / 1000,
-    generationMs: sweep.forwardMs,
-    sweep: sweep.sweep,
-    results: sweep.results,
-    preset: ctx.preset,
-  });
-  report(summary, Boolean(options.json));
+  report(writeSweepResults(ctx, sweep, started), Boolean(options.json));
 }

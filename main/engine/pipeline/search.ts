@@ -297,6 +297,26 @@ export async function runSweepStage(
 }
 
 /**
+ * Writes a sweep's results into the run folder.
+ *
+ * @param startedMs performance.now() when the work being reported began.
+ */
+export function writeSweepResults(
+  ctx: SearchContext,
+  sweep: Awaited<ReturnType<typeof runSweepStage>>,
+  startedMs: number,
+): SearchSummary {
+  return writeSearchResults(ctx.runDir, {
+    backend: ctx.backend.name,
+    wallSeconds: (performance.now() - startedMs) / 1000,
+    generationMs: sweep.forwardMs,
+    sweep: sweep.sweep,
+    results: sweep.results,
+    preset: ctx.preset,
+  });
+}
+
+/**
  * Runs (or resumes) the whole search in `runDir` and writes its results.
  *
  * @returns the summary also written to results/summary.json.
@@ -319,16 +339,7 @@ export async function runSearch(
     await runSupernetStage(ctx);
     const prior = buildPrior(ctx);
     await runGeneratorStage(ctx, prior);
-    const sweep = await runSweepStage(ctx, prior);
-
-    const summary = writeSearchResults(runDir, {
-      backend: ctx.backend.name,
-      wallSeconds: (performance.now() - started) / 1000,
-      generationMs: sweep.forwardMs,
-      sweep: sweep.sweep,
-      results: sweep.results,
-      preset: ctx.preset,
-    });
+    const summary = writeSweepResults(ctx, await runSweepStage(ctx, prior), started);
     hooks.log?.(`results written to ${runPaths(runDir).results}`);
     return summary;
   } finally {
