@@ -6,6 +6,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Browser and job tests poll for state that arrives later on a loaded
+    // two-core CI machine than on a workstation.
+    expect: { poll: { timeout: 30_000, interval: 100 } },
     reporters: ['default'],
   },
 });
