@@ -82,6 +82,12 @@ export async function main(argv: string[]): Promise<number> {
       case 'runs':
         return await runsCommand(rest, io, {
           resume: async (run, registry) => {
+            if (run.kind !== 'search') {
+              throw new UsageError(
+                `run ${run.id} is a ${run.kind} run: only search runs resume from ` +
+                  'checkpoints; start the experiment again instead',
+              );
+            }
             await executeSearchRun(registry, run.id, { log: (line) => console.log(line) });
           },
         });

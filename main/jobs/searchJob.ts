@@ -80,9 +80,9 @@ export async function executeSearchRun(
   runId: string,
   hooks: SearchJobHooks = {},
 ): Promise<SearchSummary | undefined> {
-  const run = await registry.markRunning(runId, process.pid, hostname());
+  const config = parseSearchConfig((await registry.getRun(runId)).config);
+  await registry.markRunning(runId, process.pid, hostname());
   hooks.onStarted?.();
-  const config = parseSearchConfig(run.config);
   const runDir = registry.runFolder(runId);
   const journal = new MetricsJournal(registry, runId, runDir);
   const replayed = await journal.replay();
