@@ -50,23 +50,36 @@ const STAGE_OPTIONS: OptionSpecs = {
   score: { kind: 'boolean', help: 'estimate accuracy on the supernet (on)' },
 };
 
-/** Ctrl-C cancels the work at the next step; checkpoints already written stay. */
-function interruptSignal(): AbortSignal {
+/**
+ * Ctrl-C stops the work after the current step and leaves the run
+ * interrupted, so `runs resume` continues it; checkpoints already written
+ * stay. A second Ctrl-C kills at once. tsx relays the terminal's SIGINT to
+ * this process as well, so a second signal within a second is the same one.
+ */
+function interruptSignal(): { signal: AbortSignal; interrupted: () => boolean } {
   const controller = new AbortController();
-  process.once('SIGINT', () => {
-    console.error('interrupted: stopping after the current step (Ctrl-C again to kill)');
-    controller.abort(new Error('interrupted by the user'));
-    process.once('SIGINT', () => process.exit(130));
-  });
-  return controller.signal;
+  let firstAt = 0;
+  const onSigint = () => {
+    if (firstAt === 0) {
+      firstAt = Date.now();
+      console.error('interrupted: stopping after the current step (Ctrl-C again to kill)');
+      controller.abort(new Error('interrupted by the user'));
+      return;
+    }
+    if (Date.now() - firstAt > 1000) process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, interrupted: () => firstAt > 0 };
 }
 
-function cliHooks(options: Record<string, unknown>): SearchHooks {
+function cliHooks(options: Record<string, unknown>): SearchHooks & { interrupted: () => boolean } {
   const print = (line: string) => console.log(line);
+  const { signal, interrupted } = interruptSignal();
   return {
     log: print,
     onProgress: options.quiet ? undefined : throttleProgress(print),
-    signal: interruptSignal(),
+    signal,
+    interrupted,
   };
 }
 
@@ -113,9 +126,14 @@ export async function searchCommand(argv: string[]): Promise<number> {
       log: hooks.log,
       onProgress: hooks.onProgress,
       signal: hooks.signal,
+      interruptedOnAbort: hooks.interrupted,
     });
     if (!summary) {
-      console.log(`run ${run.id} cancelled; resume: npm run sgnas -- runs resume ${run.id}`);
+      const { status } = await registry.getRun(run.id);
+      const next = status === 'interrupted'
+        ? `resume it with: npm run sgnas -- runs resume ${run.id}`
+        : 'its checkpoints are kept';
+      console.log(`run ${run.id} ${status}; ${next}`);
       return 130;
     }
     report(summary, Boolean(options.json));
@@ -192,7 +210,7 @@ async function runStage(
     return;
   }
 
-  await loadTrainedNetworks(ctx);
+  await loadTrainedNetworks(ctx, options.score !== false);
   const started = performance.now();
   const list =
     command === 'generate' ? budgets : sweepBudgets(ctx.constraint, ctx.config.sweepBudgets);

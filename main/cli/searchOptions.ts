@@ -56,7 +56,9 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const current = out[key];
+    // A prior of another kind replaces the old one whole: its fields differ.
     const bothObjects =
+      key !== 'prior' &&
       value && typeof value === 'object' && !Array.isArray(value) &&
       current && typeof current === 'object' && !Array.isArray(current);
     out[key] = bothObjects

@@ -4,21 +4,23 @@ import { z } from 'zod';
  * The full configuration of a search run: everything needed to repeat it.
  * One schema serves the CLI, the registry (stored as JSON), the job runner and
  * the GUI's New search form, so a setting is validated the same way everywhere.
+ * Unknown keys are refused (a misspelt setting must not silently fall back to
+ * its default).
  */
 
 const backendName = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
 
 const priorSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('random'), seed: z.number().int() }),
-  z.object({
+  z.strictObject({ kind: z.literal('random'), seed: z.number().int() }),
+  z.strictObject({
     kind: z.literal('pool'),
     seed: z.number().int(),
     size: z.number().int().min(1).max(64),
   }),
-  z.object({ kind: z.literal('architecture'), text: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('architecture'), text: z.string().min(1) }),
 ]);
 
-export const searchConfigSchema = z.object({
+export const searchConfigSchema = z.strictObject({
   preset: z.string().min(1),
   dataDir: z.string().optional(),
   classes: z.number().int().min(2).optional(),
@@ -28,7 +30,7 @@ export const searchConfigSchema = z.object({
   shadowBatchNorm: z.boolean(),
   minExpansion: z.number().int().min(1).max(6),
   validationPerClass: z.number().int().min(1),
-  supernet: z.object({
+  supernet: z.strictObject({
     epochs: z.number().int().min(1),
     batchSize: z.number().int().min(1),
     microBatch: z.number().int().min(1).optional(),
@@ -40,7 +42,7 @@ export const searchConfigSchema = z.object({
     weightDecay: z.number().min(0),
     labelSmoothing: z.number().min(0).max(1),
   }),
-  generator: z.object({
+  generator: z.strictObject({
     epochs: z.number().int().min(1),
     stepsPerEpoch: z.number().int().min(1),
     targetsPerStep: z.number().int().min(1),

@@ -5,6 +5,7 @@
  * well their FLOPs follow the budgets. Every stage resumes from the newest
  * checkpoint in the folder, so a killed run continues where it stopped.
  */
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 import { initBackend, type BackendInfo } from '../backend.js';
@@ -239,18 +240,24 @@ export async function runGeneratorStage(ctx: SearchContext, prior: Architecture 
   );
 }
 
-/** Loads the newest supernet and generator weights of a finished run folder. */
-export async function loadTrainedNetworks(ctx: SearchContext): Promise<void> {
+/**
+ * Loads the newest generator (and, for scoring, supernet) weights of a
+ * trained run folder. A shipped generator folder has no supernet: generate
+ * from it without scoring.
+ */
+export async function loadTrainedNetworks(ctx: SearchContext, withSupernet = true) {
   const root = runPaths(ctx.runDir).checkpoints;
-  const supernetDir = await latestCheckpoint(root, 'supernet');
   const generatorDir = await latestCheckpoint(root, GENERATOR_CHECKPOINT);
-  if (!supernetDir || !generatorDir) {
+  const supernetDir = withSupernet ? await latestCheckpoint(root, 'supernet') : null;
+  if (!generatorDir || (withSupernet && !supernetDir)) {
+    const missing = generatorDir ? 'supernet' : 'generator';
+    const hint = generatorDir ? ' (or pass --no-score to generate without accuracies)' : '';
     throw new Error(
-      `${ctx.runDir} has no trained ${supernetDir ? 'generator' : 'supernet'} checkpoint: ` +
-        'run `sgnas search` (or its stages) on this folder first',
+      `${ctx.runDir} has no trained ${missing} checkpoint: run \`sgnas search\` (or its ` +
+        `stages) on this folder first${hint}`,
     );
   }
-  await loadCheckpoint(supernetDir, { store: ctx.supernet.store });
+  if (supernetDir) await loadCheckpoint(supernetDir, { store: ctx.supernet.store });
   await loadCheckpoint(generatorDir, { store: ctx.generator.store });
 }
 
@@ -359,6 +366,19 @@ export { formatArchitecture };
 export function checkSearchConfig(config: SearchConfig): void {
   const preset = getPreset(config.preset);
   constraintOf(config, preset);
+  if (config.dataDir !== undefined && !existsSync(config.dataDir)) {
+    throw new Error(
+      `data folder ${config.dataDir} does not exist: pass a folder holding MNIST-family IDX ` +
+        'files or CIFAR-10 binaries, or leave --data out for the default dataset',
+    );
+  }
+  const { trainSubset, batchSize } = config.supernet;
+  if (trainSubset !== undefined && trainSubset < batchSize) {
+    throw new Error(
+      `supernet.trainSubset ${trainSubset} cannot fill one batch of ${batchSize}: raise it ` +
+        'or lower the batch size',
+    );
+  }
   if (config.prior.kind === 'architecture') {
     parseArchitectureText(config.prior.text, preset, spaceOptionsOf(config));
   }
