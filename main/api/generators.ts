@@ -68,7 +68,8 @@ export function createGeneratorCatalog(
   /** Where a generator id points; ids come from list(), anything else is refused. */
   async function folderOf(id: string): Promise<string> {
     const [source, name] = [id.slice(0, id.indexOf(':')), id.slice(id.indexOf(':') + 1)];
-    const safe = /^[A-Za-z0-9._-]+$/.test(name);
+    // One plain folder name: no separators, and never '.' or '..'.
+    const safe = /^[A-Za-z0-9._-]+$/.test(name) && !/^\.+$/.test(name);
     const dir =
       source === 'run' && safe
         ? registry.runFolder(name)
