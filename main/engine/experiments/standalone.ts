@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import { createHeadParams, createStemParams } from '../nn/fixedParts.js';
 import { ParamStore } from '../nn/params.js';
 import {
   applyBatchNorm,
@@ -89,24 +90,23 @@ export class StandaloneNetwork {
     const s = new ParamStore(new Rng(options.seed), `standalone-${preset.name}`);
     this.store = s;
 
-    const stemC = preset.stem.channels;
-    const firstC = preset.firstBlockChannels;
-    this.stemConv = s.heNormal('stem/conv', [3, 3, preset.inputChannels, stemC], 9 * stemC);
-    this.stemBn = createBatchNorm(s, 'stem/bn', stemC);
-    this.firstDw = s.heNormal('first/dw', [3, 3, stemC, 1], 9);
-    this.firstDwBn = createBatchNorm(s, 'first/dw_bn', stemC);
-    this.firstProject = s.heNormal('first/project', [stemC, firstC], firstC);
-    this.firstProjectBn = createBatchNorm(s, 'first/project_bn', firstC);
+    ({
+      stemConv: this.stemConv,
+      stemBn: this.stemBn,
+      firstDw: this.firstDw,
+      firstDwBn: this.firstDwBn,
+      firstProject: this.firstProject,
+      firstProjectBn: this.firstProjectBn,
+    } = createStemParams(s, preset));
 
     this.layers = layerShapes(preset).map((shape, l) => this.createLayer(shape, l));
 
-    const shapes = layerShapes(preset);
-    const lastC = shapes.length ? shapes[shapes.length - 1].cOut : firstC;
-    const headC = preset.headChannels;
-    this.headConv = s.heNormal('head/conv', [lastC, headC], headC);
-    this.headBn = createBatchNorm(s, 'head/bn', headC);
-    this.classifierW = s.normal('classifier/weight', [headC, classes], 0.01, 'linear');
-    this.classifierB = s.constant('classifier/bias', [classes], 0, 'bias');
+    ({
+      headConv: this.headConv,
+      headBn: this.headBn,
+      classifierW: this.classifierW,
+      classifierB: this.classifierB,
+    } = createHeadParams(s, preset, classes));
   }
 
   private createLayer(shape: LayerShape, l: number): StandaloneLayer {

@@ -37,10 +37,10 @@ import {
   type SpaceOptions,
 } from '../space/types.js';
 import { Rng } from '../rng.js';
+import { createHeadParams, createStemParams } from './fixedParts.js';
 import { ParamStore } from './params.js';
 import {
   applyBatchNorm,
-  createBatchNorm,
   updateRunningStatistics,
   UnifiedBlock,
   type BatchNormMode,
@@ -111,14 +111,14 @@ export class Supernet {
     this.store = new ParamStore(new Rng(this.options.seed), `supernet-${preset.name}`);
     const s = this.store;
 
-    const stemC = preset.stem.channels;
-    this.stemConv = s.heNormal('stem/conv', [3, 3, preset.inputChannels, stemC], 9 * stemC);
-    this.stemBn = createBatchNorm(s, 'stem/bn', stemC);
-    this.firstDw = s.heNormal('first/dw', [3, 3, stemC, 1], 9);
-    this.firstDwBn = createBatchNorm(s, 'first/dw_bn', stemC);
-    const firstC = preset.firstBlockChannels;
-    this.firstProject = s.heNormal('first/project', [stemC, firstC], firstC);
-    this.firstProjectBn = createBatchNorm(s, 'first/project_bn', firstC);
+    ({
+      stemConv: this.stemConv,
+      stemBn: this.stemBn,
+      firstDw: this.firstDw,
+      firstDwBn: this.firstDwBn,
+      firstProject: this.firstProject,
+      firstProjectBn: this.firstProjectBn,
+    } = createStemParams(s, preset));
 
     this.blocks = this.shapes.map(
       (shape, l) =>
@@ -128,12 +128,12 @@ export class Supernet {
         }),
     );
 
-    const lastC = this.shapes.length ? this.shapes[this.shapes.length - 1].cOut : firstC;
-    const headC = preset.headChannels;
-    this.headConv = s.heNormal('head/conv', [lastC, headC], headC);
-    this.headBn = createBatchNorm(s, 'head/bn', headC);
-    this.classifierW = s.normal('classifier/weight', [headC, classes], 0.01, 'linear');
-    this.classifierB = s.constant('classifier/bias', [classes], 0, 'bias');
+    ({
+      headConv: this.headConv,
+      headBn: this.headBn,
+      classifierW: this.classifierW,
+      classifierB: this.classifierB,
+    } = createHeadParams(s, preset, classes));
   }
 
   /** Trainable values of the supernet (BN running statistics excluded). */
