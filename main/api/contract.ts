@@ -10,6 +10,13 @@
 import { z } from 'zod';
 
 import { searchConfigSchema, type SearchConfig } from '../engine/pipeline/config.js';
+import type {
+  AblationReport,
+  CompareSearchReport,
+  PriorStudyReport,
+  RandomSubnetsReport,
+  ScratchResult,
+} from '../engine/experiments/reports.js';
 import type { SubBlockOp } from '../engine/space/types.js';
 import type { JobProgress } from '../jobs/progress.js';
 import { API_CALL_NAMES } from './names.js';
@@ -178,6 +185,41 @@ export interface GeneratedItem {
   params: number;
 }
 
+// ---------------------------------------------------- experiment results --
+
+export type { AblationReport, CompareSearchReport, PriorStudyReport, RandomSubnetsReport,
+  ScratchResult };
+
+/** What a baseline run (random or evolutionary search per budget) found for one budget. */
+export interface BaselineBudgetResult {
+  targetM: number;
+  flopsM: number;
+  /** Supernet validation accuracy in [0, 1] of the best architecture found. */
+  accuracy: number;
+  /** Architectures scored for this budget. */
+  evaluations: number;
+  seconds: number;
+  /** The best architecture, in compact text. */
+  architecture: string;
+}
+
+/** results/experiment.json of a baseline-random or baseline-evolution run. */
+export interface BaselineReport {
+  method: 'random' | 'evolution';
+  /** Total search seconds over all budgets. */
+  searchSeconds: number;
+  budgets: BaselineBudgetResult[];
+}
+
+/** The parsed results/experiment.json of a completed experiment run, by run kind. */
+export type ExperimentResult =
+  | { runId: string; kind: 'baseline-random' | 'baseline-evolution'; result: BaselineReport }
+  | { runId: string; kind: 'compare-search'; result: CompareSearchReport }
+  | { runId: string; kind: 'random-subnets'; result: RandomSubnetsReport }
+  | { runId: string; kind: 'ablation'; result: AblationReport }
+  | { runId: string; kind: 'prior-study'; result: PriorStudyReport }
+  | { runId: string; kind: 'train-scratch'; result: ScratchResult };
+
 // ----------------------------------------------------------------- events --
 
 /** Live training progress of a run, as the job runner reports it. */
@@ -202,6 +244,160 @@ const runRef = z.strictObject({ runId: runIdSchema });
 const empty = z.strictObject({});
 const presetName = z.string().min(1).max(64);
 const budgetM = z.number().positive().max(1e6);
+
+// ------------------------------------------------------ experiment inputs --
+
+/** The run kinds an experiment can be started as (the paper's experiments). */
+export const EXPERIMENT_KINDS = [
+  'baseline-random',
+  'baseline-evolution',
+  'compare-search',
+  'random-subnets',
+  'ablation',
+  'prior-study',
+  'train-scratch',
+] as const;
+
+export type ExperimentKind = (typeof EXPERIMENT_KINDS)[number];
+
+const count = (min: number, max: number) => z.number().int().min(min).max(max);
+const seed = z.number().int().min(0).max(2 ** 31 - 1);
+
+/**
+ * How architectures are scored on the supernet (the CLI's --validation-images,
+ * --recal-batches, --recal-batch-size; defaults DEFAULT_SCORING).
+ */
+const scoringFields = {
+  validationImages: count(1, 100_000).default(200),
+  recalBatches: count(0, 1000).default(1),
+  recalBatchSize: count(1, 4096).default(64),
+};
+
+/** The baselines' settings (CPU defaults: CPU_RANDOM_SEARCH, CPU_EVOLUTION). */
+const randomFields = { samples: count(1, 100_000).default(100) };
+const evolutionFields = {
+  population: count(2, 10_000).default(20),
+  parents: count(1, 10_000).default(5),
+  generations: count(1, 1000).default(5),
+  mutationRate: z.number().min(0).max(1).default(0.1),
+};
+
+/** N budgets spread over the constraint interval, or explicit targets in MFLOPs. */
+const budgetFields = {
+  budgets: count(1, 200).default(10),
+  targetsM: z.array(budgetM).min(1).max(200).optional(),
+};
+
+/**
+ * One experiment to start, per run kind. Each mirrors its CLI command's
+ * options (camelCase) with the same defaults; `sourceRunId` is the completed
+ * search run whose supernet (and generator) the experiment uses, the CLI's
+ * --run folder. Search seeds: budget i of a baseline uses seed + i.
+ */
+export const experimentInputSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('baseline-random'),
+    sourceRunId: runIdSchema,
+    ...budgetFields,
+    ...randomFields,
+    seed: seed.default(0),
+    ...scoringFields,
+  }),
+  z.strictObject({
+    kind: z.literal('baseline-evolution'),
+    sourceRunId: runIdSchema,
+    ...budgetFields,
+    ...evolutionFields,
+    seed: seed.default(0),
+    ...scoringFields,
+  }),
+  z
+    .strictObject({
+      kind: z.literal('compare-search'),
+      /** Absent: a supernet and generator are trained first, from `search`. */
+      sourceRunId: runIdSchema.optional(),
+      /** The search to train when no sourceRunId (default: the fmnist preset's). */
+      search: searchConfigSchema.optional(),
+      budgets: count(1, 200).default(10),
+      ...randomFields,
+      ...evolutionFields,
+      seed: seed.default(0),
+      ...scoringFields,
+    })
+    .refine((v) => v.sourceRunId === undefined || v.search === undefined, {
+      path: ['search'],
+      message: 'give either sourceRunId (use its supernet) or search (train one), not both',
+    }),
+  z.strictObject({
+    kind: z.literal('random-subnets'),
+    sourceRunId: runIdSchema,
+    /** K random architectures scored. */
+    samples: count(1, 100_000).default(100),
+    /** Budgets the generator is asked for. */
+    budgets: count(1, 200).default(10),
+    seed: seed.default(0),
+    ...scoringFields,
+  }),
+  z.strictObject({
+    kind: z.literal('ablation'),
+    /**
+     * The base configuration of the four supernets (their forcedSampling and
+     * shadowBatchNorm are replaced by each setting's). Absent: the preset's
+     * defaults, with the CPU schedule (CPU_ABLATION) on the fmnist preset.
+     */
+    search: searchConfigSchema.optional(),
+    preset: presetName.default('fmnist'),
+    dataDir: z.string().min(1).max(4096).optional(),
+    /** Seed of the data split, the weights and training (the preset default, 1). */
+    seed: seed.optional(),
+    supernetEpochs: count(1, 1000).optional(),
+    trainSubset: count(1, 10_000_000).optional(),
+    batchSize: count(1, 4096).optional(),
+    lr: z.number().positive().max(10).optional(),
+    /** K random architectures scored on every supernet. */
+    samples: count(2, 100_000).default(30),
+    /** Seed of the K architectures. */
+    sampleSeed: seed.default(0),
+    ...scoringFields,
+  }),
+  z.strictObject({
+    kind: z.literal('prior-study'),
+    sourceRunId: runIdSchema,
+    /** Random priors scored before four are picked (CPU_PRIOR_STUDY). */
+    candidates: count(4, 1000).default(12),
+    budgets: count(1, 200).default(10),
+    /** Candidate prior i is the random prior of seed + i. */
+    seed: seed.default(0),
+    /** Epochs of each generator (the fmnist default 50; else the source run's). */
+    generatorEpochs: count(1, 10_000).optional(),
+    /** Steps per generator epoch (the fmnist default 4; else the source run's). */
+    generatorSteps: count(1, 10_000).optional(),
+    ...scoringFields,
+  }),
+  z.strictObject({
+    kind: z.literal('train-scratch'),
+    /** The architecture in compact text ("33---- 557--- ..."). */
+    architecture: z.string().min(1).max(10_000),
+    /** Its preset and data come from this run; absent: `preset` and `dataDir`. */
+    sourceRunId: runIdSchema.optional(),
+    preset: presetName.optional(),
+    dataDir: z.string().min(1).max(4096).optional(),
+    epochs: count(1, 1000).default(3),
+    batchSize: count(1, 4096).default(128),
+    lr: z.number().positive().max(10).default(0.1),
+    seed: seed.default(1),
+    /** Train on a balanced subset of N images (all when absent). */
+    trainSubset: count(1, 10_000_000).optional(),
+    /** Test on a balanced subset of N images (all when absent). */
+    testSubset: count(1, 10_000_000).optional(),
+  }),
+]);
+
+/** A validated experiment (defaults applied). */
+export type ExperimentInput = z.output<typeof experimentInputSchema>;
+
+/** An experiment as a caller may send it (defaults omitted). */
+export type ExperimentInputPayload = z.input<typeof experimentInputSchema>;
 
 /**
  * Declares one call: `call<Result>()(payloadSchema)`. The result type is a
@@ -232,6 +428,10 @@ export const API = {
   startSearch: call<{ runId: string }>()(z.strictObject({ config: searchConfigSchema })),
   cancelRun: call<{ runId: string }>()(runRef),
   resumeRun: call<{ runId: string }>()(runRef),
+  startExperiment: call<{ runId: string }>()(
+    z.strictObject({ experiment: experimentInputSchema }),
+  ),
+  experimentResult: call<ExperimentResult>()(runRef),
   describeArchitecture: call<ArchitectureDetail>()(
     z.strictObject({
       preset: presetName,

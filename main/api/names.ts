@@ -15,6 +15,8 @@ export const API_CALL_NAMES = [
   'startSearch',
   'cancelRun',
   'resumeRun',
+  'startExperiment',
+  'experimentResult',
   'describeArchitecture',
   'priorPool',
   'listGenerators',

@@ -36,25 +36,28 @@ import {
 } from '../engine/space/types.js';
 import type { RunRegistry } from '../registry/index.js';
 import { RegistryError } from '../registry/errors.js';
-import type {
-  ApiErrorCode,
-  ApiParsed,
-  ArchitectureDetail,
-  ArchitectureRecord,
-  ConfigCheck,
-  ConfigProblem,
-  GeneratedItem,
-  GeneratorInfo,
-  LayerDetail,
-  MetricPoint,
-  PresetInfo,
-  PriorPoolEntry,
-  ProgressEvent,
-  RunDetail,
-  RunStatusName,
-  RunSummary,
-  SweepRecord,
-  WorkbenchEvent,
+import {
+  EXPERIMENT_KINDS,
+  type ApiErrorCode,
+  type ApiParsed,
+  type ArchitectureDetail,
+  type ArchitectureRecord,
+  type ConfigCheck,
+  type ConfigProblem,
+  type ExperimentInput,
+  type ExperimentResult,
+  type GeneratedItem,
+  type GeneratorInfo,
+  type LayerDetail,
+  type MetricPoint,
+  type PresetInfo,
+  type PriorPoolEntry,
+  type ProgressEvent,
+  type RunDetail,
+  type RunStatusName,
+  type RunSummary,
+  type SweepRecord,
+  type WorkbenchEvent,
 } from './contract.js';
 import { ApiError } from './errors.js';
 import type { WorkbenchService } from './handlers.js';
@@ -75,6 +78,8 @@ export interface LogEvent {
 /** The part of the job runner (main/jobs/jobRunner.ts) the service uses. */
 export interface JobRunnerPort {
   startSearch(config: SearchConfig): Promise<string>;
+  /** Validates, checks the source run, registers and starts an experiment. */
+  startExperiment(input: ExperimentInput): Promise<string>;
   cancel(runId: string): unknown;
   resume(runId: string): unknown;
   on(event: 'progress', listener: (event: ProgressEvent) => void): unknown;
@@ -143,6 +148,23 @@ function mapRegistryError(err: unknown): never {
   }
   throw err;
 }
+
+/**
+ * The job runner's refusals of an experiment (main/jobs): its input or its
+ * setup is wrong. Matched by name so this module needs no job-runner import.
+ */
+const EXPERIMENT_INPUT_ERRORS = new Set(['ExperimentInputError', 'ExperimentSetupError']);
+
+/** Maps a refused experiment start to the API's codes, keeping the message. */
+function mapExperimentError(err: unknown): never {
+  if (err instanceof Error && EXPERIMENT_INPUT_ERRORS.has(err.name)) {
+    throw new ApiError('invalid-payload', `startExperiment: ${err.message}`);
+  }
+  return mapRegistryError(err);
+}
+
+/** The file an experiment run writes its report to, relative to its run folder. */
+const EXPERIMENT_RESULTS = path.join('results', 'experiment.json');
 
 /** The cost and parameters one layer adds, from the preset's lookup table. */
 function layerDetails(arch: Architecture, preset: Preset): LayerDetail[] {
@@ -449,6 +471,61 @@ export class RegistryWorkbenchService implements WorkbenchService {
 
     await Promise.resolve(this.parts.jobs.resume(payload.runId)).catch(mapRegistryError);
     return { runId: payload.runId };
+  }
+
+  /**
+   * Starts one of the paper's experiments as a run of its kind. A
+   * compare-search that trains its own supernet has its search config
+   * checked against the space first, as startSearch does.
+   */
+  async startExperiment(payload: ApiParsed<'startExperiment'>): Promise<{ runId: string }> {
+    const experiment = payload.experiment;
+    if (experiment.kind === 'compare-search' && experiment.search) {
+      const problems = checkAgainstSpace(experiment.search);
+      if (problems.length > 0) {
+        const text = problems.map((p) => `experiment.search.${p.path}: ${p.message}`).join('; ');
+        throw new ApiError('invalid-payload', `startExperiment: invalid configuration: ${text}`);
+      }
+    }
+
+    const runId = await this.parts.jobs.startExperiment(experiment).catch(mapExperimentError);
+    this.appendLog(runId, `${new Date().toISOString()} queued ${experiment.kind}`);
+    return { runId };
+  }
+
+  /**
+   * The report a completed experiment run wrote (results/experiment.json).
+   *
+   * @throws ApiError not-found for an unknown run, a run that is not an
+   *   experiment, or one that has not completed (its status is named).
+   */
+  async experimentResult(payload: ApiParsed<'experimentResult'>): Promise<ExperimentResult> {
+    const run = await this.run(payload.runId);
+    const kind = EXPERIMENT_KINDS.find((k) => k === run.kind);
+    if (kind === undefined) {
+      throw new ApiError('not-found', `run ${run.id} is a ${run.kind} run, not an experiment: ` +
+        'it has no experiment results (its architectures and sweeps have their own calls)');
+    }
+    if (run.status !== 'completed') {
+      const why = run.error ? ` (${run.error})` : '';
+      throw new ApiError('not-found', `run ${run.id} (${kind}) has no results yet: it is ` +
+        `${run.status}${why}; results are written when it completes`);
+    }
+
+    const file = path.join(this.parts.registry.runFolder(run.id), EXPERIMENT_RESULTS);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      throw new ApiError('not-found', `run ${run.id} (${kind}) completed but its results ` +
+        `file ${file} is missing; run the experiment again`);
+    }
+    try {
+      return { runId: run.id, kind, result: JSON.parse(text) } as ExperimentResult;
+    } catch (err) {
+      throw new ApiError('failed', `run ${run.id}: ${file} is not valid JSON ` +
+        `(${(err as Error).message}); run the experiment again`);
+    }
   }
 
   async describeArchitecture(

@@ -1,70 +1,108 @@
 /**
- * `npm run bench`: how fast the engine runs on this machine's backend —
- * supernet training (fair sampling: five single-path passes per batch),
- * generation of 100 architectures in one forward pass, and the ops the
- * networks are made of. `--json` ends the output with one JSON line.
+ * `npm run bench`: our engine against the same networks in PyTorch, on this
+ * machine, in one run. Each step runs in a fresh process on each side (ours:
+ * main/cli/benchStep.ts; PyTorch: resources/bench/torch_steps.py under
+ * Debian's python3-torch), so each peak memory figure is that step's alone.
+ * Then the generator's one-forward generation of 100 architectures, and,
+ * with --ops, the engine's ops one by one. `--json` ends the output with one
+ * JSON line.
  */
-import { performance } from 'node:perf_hooks';
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { initBackend, type BackendName } from '../engine/backend.js';
-import { loadDataset } from '../engine/data/dataset.js';
-import { subsetBalanced } from '../engine/data/split.js';
+import type { BenchStepName, StepResult } from '../engine/bench/steps.js';
 import { ArchitectureGenerator } from '../engine/nn/generator.js';
-import { Supernet } from '../engine/nn/supernet.js';
 import { benchOps } from '../engine/ops/bench.js';
 import { generateArchitectures, sweepBudgets } from '../engine/pipeline/generate.js';
-import { defaultSearchConfig } from '../engine/pipeline/defaults.js';
 import { getPreset } from '../engine/space/presets.js';
 import { randomPrior } from '../engine/space/priors.js';
-import { trainSupernet } from '../engine/train/supernetTrainer.js';
 import { parseArgs, UsageError } from './args.js';
 
-interface BenchResult {
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const TORCH_SCRIPT = path.join(ROOT, 'resources/bench/torch_steps.py');
+const OUR_STEP = path.join(ROOT, 'main/cli/benchStep.ts');
+
+/** One line of the comparison: a step, and how many threads each side may use. */
+interface Comparison {
   name: string;
-  value: number;
-  unit: string;
-  detail: string;
+  step: BenchStepName;
+  /** null: each side's default (ours: the search's workers; PyTorch: its own). */
+  threads: number | null;
 }
 
-async function benchSupernetTraining(
-  batchSize: number,
-  steps: number,
-  workers: number,
-): Promise<BenchResult> {
-  const config = defaultSearchConfig('fmnist');
-  const preset = getPreset('fmnist');
-  const data = loadDataset({});
-  const train = subsetBalanced(data.train, batchSize * (steps + 1), 1);
-  const supernet = new Supernet(preset, 10, {
-    forcedSampling: true,
-    minExpansion: 2,
-    shadowBatchNorm: true,
-    seed: 1,
-  });
+const COMPARISONS: Comparison[] = [
+  { name: 'supernet-fmnist', step: 'supernet-fmnist', threads: null },
+  { name: 'supernet-fmnist-1-thread', step: 'supernet-fmnist', threads: 1 },
+  { name: 'supernet-cifar3', step: 'supernet-cifar3', threads: null },
+  { name: 'generator-fmnist', step: 'generator-fmnist', threads: null },
+  { name: 'score-fmnist', step: 'score-fmnist', threads: null },
+];
 
-  // One warm-up step compiles the wasm kernels and fills the allocator.
-  const run = async (count: number) => {
-    const subset = subsetBalanced(train, batchSize * count, 2);
-    const started = performance.now();
-    await trainSupernet(supernet, subset, { ...config.supernet, epochs: 1, batchSize,
-      microBatch: batchSize, seed: 1, workers });
-    return (performance.now() - started) / 1000;
-  };
-  await run(1);
-  const seconds = await run(steps);
-  supernet.store.dispose();
-
-  return {
-    name: `supernet-train-step-${workers}-thread${workers > 1 ? 's' : ''}`,
-    value: (batchSize * steps) / seconds,
-    unit: 'img/s',
-    detail: `fmnist preset, batch ${batchSize}, ${steps} steps of 5 fair-sampling passes ` +
-      `(forward, backward, SGD update), ${(seconds / steps).toFixed(2)} s per step ` +
-      '(thread start-up included)',
-  };
+interface Side {
+  imgPerSec: number;
+  secondsPerStep: number;
+  threads: number;
+  peakRssMB: number;
+  params: number;
 }
 
-async function benchGeneration(budgets: number): Promise<BenchResult> {
+interface ComparisonRow {
+  name: string;
+  oursImgPerSec: number;
+  torchImgPerSec: number | null;
+  /** ours / torch in images per second: above 1 means we are faster. */
+  ratio: number | null;
+  oursThreads: number;
+  torchThreads: number | null;
+  oursPeakRssMB: number;
+  torchPeakRssMB: number | null;
+  /** ours / torch peak memory. */
+  memoryRatio: number | null;
+}
+
+/** The last line of a child's output, parsed; the child's stderr on failure. */
+function runJson(command: string, args: string[]): Record<string, unknown> {
+  const child = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const lines = (child.stdout ?? '').trim().split('\n');
+  if (child.status !== 0 || !lines.at(-1)?.startsWith('{')) {
+    throw new Error(`${path.basename(args[args.length > 2 ? 2 : 0])} failed (exit ` +
+      `${child.status}): ${(child.stderr ?? '').trim().split('\n').slice(-5).join(' | ')}`);
+  }
+  return JSON.parse(lines.at(-1) as string) as Record<string, unknown>;
+}
+
+/** A Python that imports torch: SGNAS_PYTHON, Debian's, or the first on PATH. */
+function findTorchPython(): { python: string; version: string } | null {
+  const candidates = [process.env.SGNAS_PYTHON, '/usr/bin/python3', 'python3'];
+  for (const python of candidates.filter((c): c is string => !!c)) {
+    try {
+      const version = execFileSync(python, ['-c', 'import torch; print(torch.__version__)'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      return { python, version };
+    } catch {
+      // Not this one: no such interpreter, or no torch in it.
+    }
+  }
+  return null;
+}
+
+function ours(c: Comparison, steps: number, warmup: number, backend?: string): Side {
+  const args = ['--import', 'tsx', OUR_STEP, c.step, '--steps', String(steps),
+    '--warmup', String(warmup)];
+  if (c.threads !== null) args.push('--workers', String(c.threads));
+  if (backend) args.push('--backend', backend);
+  return runJson(process.execPath, args) as unknown as StepResult;
+}
+
+function torch(python: string, c: Comparison, steps: number, warmup: number): Side {
+  const args = [TORCH_SCRIPT, c.step, '--steps', String(steps), '--warmup', String(warmup)];
+  if (c.threads !== null) args.push('--threads', String(c.threads));
+  return runJson(python, args) as unknown as Side;
+}
+
+async function benchGeneration(budgets: number): Promise<number> {
   const preset = getPreset('fmnist');
   const options = { forcedSampling: true, minExpansion: 2 };
   const generator = new ArchitectureGenerator(preset.layers.length, 1, options);
@@ -78,45 +116,73 @@ async function benchGeneration(budgets: number): Promise<BenchResult> {
     times.push(forwardMs);
   }
   generator.dispose();
-
-  return {
-    name: 'generate-100-budgets',
-    value: Math.min(...times),
-    unit: 'ms',
-    detail: `${budgets} budgets in one generator forward pass (best of 5), decoding excluded`,
-  };
+  return Math.min(...times);
 }
+
+const fmt = (v: number | null, digits = 1) => (v === null ? '-' : v.toFixed(digits));
 
 async function main(argv: string[]): Promise<number> {
   const { options } = parseArgs(argv, {
     json: { kind: 'boolean', help: 'end with one JSON line' },
-    backend: { kind: 'string', help: 'force a backend' },
-    'batch-size': { kind: 'number', help: 'supernet batch (64, the fmnist default)' },
-    steps: { kind: 'number', help: 'timed supernet steps (8)' },
-    ops: { kind: 'boolean', help: 'also time each op (on)' },
+    backend: { kind: 'string', help: 'force our backend' },
+    steps: { kind: 'number', help: 'timed steps per comparison (6)' },
+    warmup: { kind: 'number', help: 'untimed steps first (2)' },
+    only: { kind: 'list', help: 'comparisons to run, by index (all)' },
+    ops: { kind: 'boolean', help: 'also time each op of the engine' },
   });
   const backend = await initBackend(options.backend as BackendName | undefined);
   const skipped = backend.tried.length ? ` (${backend.tried.join('; ')})` : '';
-  console.log(`backend ${backend.name}${skipped}`);
+  console.log(`our backend: ${backend.name}${skipped}`);
+  const torchPython = findTorchPython();
+  console.log(torchPython
+    ? `PyTorch ${torchPython.version} (${torchPython.python})`
+    : 'PyTorch: not found, so only our side is measured; on Debian install it with ' +
+      '`apt-get install python3-torch` (or point SGNAS_PYTHON at a python with torch)');
 
-  const results: BenchResult[] = [];
-  const show = (r: BenchResult) => {
-    results.push(r);
-    const value = r.value.toFixed(2).padStart(10);
-    console.log(`${r.name.padEnd(24)} ${value} ${r.unit.padEnd(6)} ${r.detail}`);
-  };
-  const batch = (options['batch-size'] as number) ?? 64;
-  const steps = (options.steps as number) ?? 8;
-  for (const workers of [1, 2]) show(await benchSupernetTraining(batch, steps, workers));
-  show(await benchGeneration(100));
+  const steps = (options.steps as number | undefined) ?? 6;
+  const warmup = (options.warmup as number | undefined) ?? 2;
+  const only = options.only as number[] | undefined;
+  const rows: ComparisonRow[] = [];
+  console.log(`${'step'.padEnd(26)} ${'ours img/s'.padStart(10)} ${'torch img/s'.padStart(11)} ` +
+    `${'ratio'.padStart(6)}  threads  ${'peak MB ours/torch'.padStart(18)}`);
 
-  if (options.ops !== false) {
+  for (const [i, c] of COMPARISONS.entries()) {
+    if (only && !only.includes(i)) continue;
+    const a = ours(c, steps, warmup, options.backend as string | undefined);
+    const b = torchPython ? torch(torchPython.python, c, steps, warmup) : null;
+    const row: ComparisonRow = {
+      name: c.name,
+      oursImgPerSec: a.imgPerSec,
+      torchImgPerSec: b?.imgPerSec ?? null,
+      ratio: b ? a.imgPerSec / b.imgPerSec : null,
+      oursThreads: a.threads,
+      torchThreads: b?.threads ?? null,
+      oursPeakRssMB: a.peakRssMB,
+      torchPeakRssMB: b?.peakRssMB ?? null,
+      memoryRatio: b ? a.peakRssMB / b.peakRssMB : null,
+    };
+    rows.push(row);
+    console.log(`${c.name.padEnd(26)} ${fmt(row.oursImgPerSec).padStart(10)} ` +
+      `${fmt(row.torchImgPerSec).padStart(11)} ${fmt(row.ratio, 2).padStart(6)}  ` +
+      `${`${row.oursThreads}/${row.torchThreads ?? '-'}`.padStart(7)}  ` +
+      `${`${fmt(row.oursPeakRssMB, 0)}/${fmt(row.torchPeakRssMB, 0)}`.padStart(18)}`);
+  }
+
+  const generateMs = await benchGeneration(100);
+  console.log(`generate-100-budgets: ${generateMs.toFixed(1)} ms for 100 architectures in one ` +
+    'generator forward pass (best of 5, decoding excluded)');
+
+  if (options.ops) {
     for (const row of benchOps({ reps: 3 })) {
-      show({ name: row.op, value: row.medianMs, unit: 'ms', detail: `input ${row.inputShape}` });
+      console.log(`${row.op.padEnd(40)} ${row.medianMs.toFixed(2).padStart(9)} ms  ` +
+        `input ${row.inputShape}`);
     }
   }
 
-  if (options.json) console.log(JSON.stringify({ backend: backend.name, results }));
+  if (options.json) {
+    console.log(JSON.stringify({ backend: backend.name, torch: torchPython?.version ?? null,
+      steps: rows, generate100BudgetsMs: generateMs }));
+  }
   return 0;
 }
 

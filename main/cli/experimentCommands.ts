@@ -13,34 +13,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { budgetsFor, CPU_EVOLUTION, CPU_RANDOM_SEARCH, runBaselines,
-  type BaselineMethod, type BaselineSettings } from '../engine/experiments/baselines.js';
-import type { BaselineResult } from '../engine/experiments/baselineTypes.js';
-import { compareSearch, type CompareSearchReport } from '../engine/experiments/compareSearch.js';
-import { randomSubnetStudy, type RandomSubnetsReport }
-  from '../engine/experiments/randomSubnets.js';
-import { CPU_ABLATION, runAblation, type AblationReport }
-  from '../engine/experiments/ablation.js';
-import { CPU_PRIOR_STUDY, priorStudy, type PriorStudyReport }
-  from '../engine/experiments/priorStudy.js';
-import { ArchitectureScorer, DEFAULT_SCORING, type ScoringOptions }
-  from '../engine/experiments/scorer.js';
-import { openTrainedRun } from '../engine/experiments/trainedRun.js';
-import { CPU_SCRATCH_TRAINING, trainFromScratch, type ScratchResult }
-  from '../engine/experiments/trainScratch.js';
-import { initBackend } from '../engine/backend.js';
-import { loadDataset } from '../engine/data/dataset.js';
-import { subsetBalanced } from '../engine/data/split.js';
-import { checkBudgets } from '../engine/pipeline/generate.js';
-import { readRunConfig, writeFileAtomic } from '../engine/pipeline/runFolder.js';
-import { closeSearch, spaceOptionsOf } from '../engine/pipeline/search.js';
+import { CPU_EVOLUTION, CPU_RANDOM_SEARCH, type BaselineMethod }
+  from '../engine/experiments/baselines.js';
+import type { CompareSearchReport } from '../engine/experiments/compareSearch.js';
+import { CPU_ABLATION } from '../engine/experiments/ablation.js';
+import { CPU_PRIOR_STUDY } from '../engine/experiments/priorStudy.js';
+import { DEFAULT_SCORING } from '../engine/experiments/scorer.js';
+import { CPU_SCRATCH_TRAINING } from '../engine/experiments/trainScratch.js';
+import { readRunConfig } from '../engine/pipeline/runFolder.js';
 import { parseArchitectureJson, parseArchitectureText, formatArchitecture }
   from '../engine/space/architecture.js';
-import { flopsM, paramCount } from '../engine/space/costModel.js';
 import { getPreset } from '../engine/space/presets.js';
 import type { Architecture } from '../engine/space/types.js';
-import { executeExperiment, type ExperimentRecord } from '../jobs/experimentJob.js';
-import { RunRegistry, resolveDbPath, type RunKind } from '../registry/index.js';
+import { executeExperiment } from '../jobs/experimentJob.js';
+import { baselineReport, ExperimentSetupError, planExperiment, type ExperimentPlaces,
+  type ExperimentSpec, type KindResults } from '../jobs/experimentKinds.js';
+import { RunRegistry, resolveDbPath } from '../registry/index.js';
 import { formatOptions, parseArgs, UsageError, type OptionSpecs } from './args.js';
 import { SEARCH_OPTIONS, searchConfigFromOptions } from './searchOptions.js';
 
@@ -102,27 +90,24 @@ function num(options: Options, name: string, fallback: number): number {
   return typeof value === 'number' ? value : fallback;
 }
 
-function scoringFrom(options: Options): Partial<ScoringOptions> {
+/** The scoring fields of an experiment, from --validation-images and the recal options. */
+function scoringFrom(options: Options) {
   return {
     validationImages: num(options, 'validation-images', DEFAULT_SCORING.validationImages ?? 200),
-    recalibrationBatches: num(options, 'recal-batches', DEFAULT_SCORING.recalibrationBatches),
-    recalibrationBatchSize: num(options, 'recal-batch-size',
-      DEFAULT_SCORING.recalibrationBatchSize),
-    seed: 0,
+    recalBatches: num(options, 'recal-batches', DEFAULT_SCORING.recalibrationBatches),
+    recalBatchSize: num(options, 'recal-batch-size', DEFAULT_SCORING.recalibrationBatchSize),
   };
 }
 
-function baselineSettings(options: Options): BaselineSettings {
+/** Both baselines' options (compare-search runs both). */
+function baselineFields(options: Options) {
   return {
     seed: num(options, 'seed', 0),
-    random: { samples: num(options, 'samples', CPU_RANDOM_SEARCH.samples) },
-    evolution: {
-      ...CPU_EVOLUTION,
-      population: num(options, 'population', CPU_EVOLUTION.population),
-      parents: num(options, 'parents', CPU_EVOLUTION.parents),
-      generations: num(options, 'generations', CPU_EVOLUTION.generations),
-      mutationRate: num(options, 'mutation-rate', CPU_EVOLUTION.mutationRate),
-    },
+    samples: num(options, 'samples', CPU_RANDOM_SEARCH.samples),
+    population: num(options, 'population', CPU_EVOLUTION.population),
+    parents: num(options, 'parents', CPU_EVOLUTION.parents),
+    generations: num(options, 'generations', CPU_EVOLUTION.generations),
+    mutationRate: num(options, 'mutation-rate', CPU_EVOLUTION.mutationRate),
   };
 }
 
@@ -149,46 +134,39 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
-/** Opens the registry, runs the experiment as a run of `kind`, prints the outcome. */
-async function recorded<T>(
-  options: Options,
-  kind: RunKind,
-  config: Record<string, unknown>,
-  body: Parameters<typeof executeExperiment<T>>[2],
-  record: (result: T, runDir: string) => ExperimentRecord,
-): Promise<{ result: T | undefined; code: number }> {
-  const registry = await RunRegistry.open(resolveDbPath(options.db as string | undefined));
+/** Plans an experiment; a problem the user can fix is a usage error. */
+function plan<S extends ExperimentSpec>(spec: S, places: ExperimentPlaces) {
   try {
-    await registry.markDeadRunsInterrupted();
-    const { result, run } = await executeExperiment(registry, { kind, config,
-      seed: typeof config.seed === 'number' ? config.seed : null }, body, record, {
-      log: (line) => console.log(line),
-      signal: interruptSignal(),
-      onRegistered: (r, dir) => console.log(`run ${r.id} (${kind}) registered; folder ${dir}`),
-    });
-    return { result, code: run.status === 'completed' ? 0 : 130 };
-  } finally {
-    registry.close();
+    return planExperiment(spec, places);
+  } catch (err) {
+    if (err instanceof ExperimentSetupError) throw new UsageError(err.message);
+    throw err;
   }
 }
 
-function writeResults(runDir: string, value: unknown): ExperimentRecord['artifacts'] {
-  writeFileAtomic(path.join(runDir, 'results', 'experiment.json'),
-    `${JSON.stringify(value, null, 2)}\n`);
-  return [{ kind: 'results', path: 'results/experiment.json' }];
-}
-
-function baselineArchitectures(results: BaselineResult[], classes: number, runDir: string) {
-  const config = readRunConfig(runDir);
-  const preset = getPreset(config.preset);
-  return results.map((r) => ({
-    budgetM: r.budgetM,
-    architecture: r.best.architecture,
-    compact: formatArchitecture(r.best.architecture),
-    flopsM: r.best.flopsM,
-    params: paramCount(r.best.architecture, preset, classes),
-    accuracy: r.best.accuracy,
-  }));
+/** Opens the registry, runs the experiment as a run of its kind, prints the outcome. */
+async function recorded<S extends ExperimentSpec>(
+  options: Options,
+  spec: S,
+  places: ExperimentPlaces,
+): Promise<{ result: KindResults[S['kind']] | undefined; code: number }> {
+  const { run: newRun, body, record } = plan(spec, places);
+  const registry = await RunRegistry.open(resolveDbPath(options.db as string | undefined));
+  try {
+    await registry.markDeadRunsInterrupted();
+    const { result, run } = await executeExperiment(registry, newRun, body, record, {
+      log: (line) => console.log(line),
+      signal: interruptSignal(),
+      onRegistered: (r, dir) =>
+        console.log(`run ${r.id} (${spec.kind}) registered; folder ${dir}`),
+    });
+    return { result, code: run.status === 'completed' ? 0 : 130 };
+  } catch (err) {
+    if (err instanceof ExperimentSetupError) throw new UsageError(err.message);
+    throw err;
+  } finally {
+    registry.close();
+  }
 }
 
 /** `sgnas baseline-random` and `sgnas baseline-evolution`. */
@@ -200,53 +178,19 @@ export async function baselineCommand(command: string, argv: string[]): Promise<
   }
   const runDir = requireRun(options, command);
   const method: BaselineMethod = command === 'baseline-random' ? 'random' : 'evolution';
-  const settings = baselineSettings(options);
-  const scoring = scoringFrom(options);
-  const config = { runDir: path.resolve(runDir), method, settings, scoring,
-    budgets: options.budgets ?? null, targets: options.targets ?? null, seed: settings.seed };
-  const summary = (results: BaselineResult[]) => ({
-    method,
-    searchSeconds: results.reduce((s, r) => s + r.seconds, 0),
-    budgets: results.map((r) => ({ targetM: r.budgetM, flopsM: r.best.flopsM,
-      accuracy: r.best.accuracy, evaluations: r.evaluations, seconds: r.seconds,
-      architecture: formatArchitecture(r.best.architecture) })),
-  });
-
-  let classes = 10;
-  const { result, code } = await recorded(options, `baseline-${method}` as RunKind, config,
-    async ({ hooks }) => {
-      const ctx = await openTrainedRun(runDir, false, { log: hooks.log, signal: hooks.signal });
-      try {
-        classes = ctx.data.classes;
-        const budgetsM = (options.targets as number[] | undefined) ??
-          budgetsFor(ctx.constraint, num(options, 'budgets', 10));
-        try {
-          checkBudgets(budgetsM, ctx.preset, ctx.options);
-        } catch (err) {
-          throw new UsageError((err as Error).message);
-        }
-        const scorer = new ArchitectureScorer(ctx.supernet, ctx.data.validation, ctx.data.train,
-          scoring);
-        return await runBaselines(scorer, method, budgetsM, settings, {
-          log: hooks.log,
-          signal: hooks.signal,
-          onEvaluation: (_m, b, index, planned, scored) => {
-            hooks.onMetrics?.([{ stage: method, epoch: b, step: index, name: 'accuracy',
-              value: scored.accuracy }]);
-            hooks.onProgress?.((b + index / planned) / budgetsM.length, method);
-          },
-        });
-      } finally {
-        closeSearch(ctx);
-      }
-    },
-    (results, dir) => ({
-      architectures: baselineArchitectures(results, classes, runDir),
-      artifacts: writeResults(dir, summary(results)),
-    }));
+  const fields = baselineFields(options);
+  const common = { budgets: num(options, 'budgets', 10),
+    targetsM: options.targets as number[] | undefined, seed: fields.seed,
+    ...scoringFrom(options) };
+  const spec: ExperimentSpec = method === 'random'
+    ? { kind: 'baseline-random', ...common, samples: fields.samples }
+    : { kind: 'baseline-evolution', ...common, population: fields.population,
+      parents: fields.parents, generations: fields.generations,
+      mutationRate: fields.mutationRate };
+  const { result, code } = await recorded(options, spec, { sourceDir: runDir });
 
   if (result) {
-    const s = summary(result);
+    const s = baselineReport(method, result as KindResults['baseline-random']);
     for (const b of s.budgets) {
       console.log(`${b.targetM.toFixed(4)} MFLOPs: ${(b.accuracy * 100).toFixed(2)}% at ` +
         `${b.flopsM.toFixed(4)} MFLOPs, ${b.evaluations} evaluations, ${b.seconds.toFixed(1)} s`);
@@ -295,38 +239,17 @@ export async function compareCommand(argv: string[]): Promise<number> {
       formatOptions(COMPARE));
     return 0;
   }
-  const runDir = options.run === undefined ? undefined : requireRun(options, 'compare-search');
-  const budgets = num(options, 'budgets', 10);
-  const searchConfig = searchConfigFromOptions(options);
-  const settings = baselineSettings(options);
-  const scoring = scoringFrom(options);
-  const config = { budgets, runDir: runDir ? path.resolve(runDir) : null,
-    search: runDir ? null : searchConfig, scoring, baselines: settings, seed: settings.seed };
-
-  const { result, code } = await recorded(options, 'compare-search', config,
-    async ({ runDir: own, hooks }) => compareSearch({ budgets, runDir,
-      trainDir: path.join(own, 'sgnas-run'), config: searchConfig, scoring, baselines: settings },
-    hooks),
-    (report, dir) => ({
-      architectures: (['sgnas', 'random', 'evolution'] as const).flatMap((m) =>
-        report[m].budgets.map((b) => compareArchitecture(report, b))),
-      artifacts: writeResults(dir, report),
-    }));
+  const runDir = options.run === undefined ? null : requireRun(options, 'compare-search');
+  const spec: ExperimentSpec = { kind: 'compare-search', budgets: num(options, 'budgets', 10),
+    search: searchConfigFromOptions(options), ...baselineFields(options),
+    ...scoringFrom(options) };
+  const { result, code } = await recorded(options, spec, { sourceDir: runDir });
 
   if (result) {
     printComparison(result);
     if (options.json) console.log(JSON.stringify(compareSummary(result)));
   }
   return code;
-}
-
-function compareArchitecture(report: CompareSearchReport, b: { targetM: number; flopsM: number;
-  accuracy: number; architecture: string }) {
-  const config = readRunConfig(report.runDir);
-  const preset = getPreset(config.preset);
-  const arch = parseArchitectureText(b.architecture, preset, spaceOptionsOf(config));
-  return { budgetM: b.targetM, architecture: arch, compact: b.architecture, flopsM: b.flopsM,
-    params: paramCount(arch, preset, config.classes ?? 10), accuracy: b.accuracy };
 }
 
 function printComparison(report: CompareSearchReport): void {
@@ -356,23 +279,10 @@ export async function randomSubnetsCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const runDir = requireRun(options, 'random-subnets');
-  const study = { samples: num(options, 'samples', 100), budgets: num(options, 'budgets', 10),
-    seed: num(options, 'seed', 0) };
-  const scoring = scoringFrom(options);
-  const config = { runDir: path.resolve(runDir), ...study, scoring };
-
-  const { result, code } = await recorded<RandomSubnetsReport>(options, 'random-subnets', config,
-    async ({ hooks }) => {
-      const ctx = await openTrainedRun(runDir, true, { log: hooks.log, signal: hooks.signal });
-      try {
-        const scorer = new ArchitectureScorer(ctx.supernet, ctx.data.validation, ctx.data.train,
-          scoring);
-        return await randomSubnetStudy(ctx, scorer, study, hooks);
-      } finally {
-        closeSearch(ctx);
-      }
-    },
-    (report, dir) => ({ artifacts: writeResults(dir, report) }));
+  const spec: ExperimentSpec = { kind: 'random-subnets', samples: num(options, 'samples', 100),
+    budgets: num(options, 'budgets', 10), seed: num(options, 'seed', 0),
+    ...scoringFrom(options) };
+  const { result, code } = await recorded(options, spec, { sourceDir: runDir });
   if (result && options.json) {
     console.log(JSON.stringify({ meanBeatsShare: result.meanBeatsShare,
       generated: result.generated, randomCount: result.random.length }));
@@ -407,49 +317,28 @@ export async function trainScratchCommand(argv: string[]): Promise<number> {
       'train-scratch needs --arch: compact text ("33---- 557--- ...") or a file',
     );
   }
-  const search = typeof options.run === 'string' ? readRunConfig(requireRun(options,
-    'train-scratch')) : searchConfigFromOptions({ preset: options.preset, data: options.data });
-  const preset = getPreset(search.preset);
+  const runDir = typeof options.run === 'string' ? requireRun(options, 'train-scratch') : null;
+  const search = runDir ? readRunConfig(runDir)
+    : searchConfigFromOptions({ preset: options.preset, data: options.data });
   let arch: Architecture;
   try {
-    arch = readArchitecture(options.arch, preset);
+    arch = readArchitecture(options.arch, getPreset(search.preset));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const training = {
-    ...CPU_SCRATCH_TRAINING,
+  const spec: ExperimentSpec = {
+    kind: 'train-scratch',
+    architecture: formatArchitecture(arch),
+    ...(runDir ? {} : { preset: search.preset, dataDir: search.dataDir }),
     epochs: num(options, 'epochs', CPU_SCRATCH_TRAINING.epochs),
     batchSize: num(options, 'batch-size', CPU_SCRATCH_TRAINING.batchSize),
     lr: num(options, 'lr', CPU_SCRATCH_TRAINING.lr),
     seed: num(options, 'seed', CPU_SCRATCH_TRAINING.seed),
+    trainSubset: options['train-subset'] as number | undefined,
+    testSubset: options['test-subset'] as number | undefined,
   };
-  const config = { preset: preset.name, dataDir: search.dataDir ?? null,
-    architecture: formatArchitecture(arch), training, seed: training.seed,
-    trainSubset: options['train-subset'] ?? null, testSubset: options['test-subset'] ?? null };
-
-  const { result, code } = await recorded<ScratchResult>(options, 'train-scratch', config,
-    async ({ runDir, hooks }) => {
-      await initBackend(search.backend);
-      const loaded = loadDataset({ dir: search.dataDir });
-      const subset = (set: typeof loaded.train, n: unknown) =>
-        typeof n === 'number' && n < set.count ? subsetBalanced(set, n, training.seed) : set;
-      const data = { train: subset(loaded.train, options['train-subset']),
-        test: subset(loaded.test, options['test-subset']),
-        classes: search.classes ?? loaded.train.classes };
-      const exportDir = typeof options.export === 'string' ? path.resolve(options.export)
-        : path.join(runDir, 'export');
-      return trainFromScratch(arch, preset, data, training, exportDir, hooks);
-    },
-    (r, dir) => ({
-      architectures: [{ budgetM: null, architecture: arch, compact: r.architecture,
-        flopsM: flopsM(arch, preset), params: r.params, accuracy: r.testAccuracy }],
-      artifacts: [
-        ...(writeResults(dir, r) ?? []),
-        ...(r.exportDir?.startsWith(dir) ? ['model.json', 'weights.bin', 'architecture.json']
-          .map((f) => ({ kind: 'export' as const, path: path.relative(dir,
-            path.join(r.exportDir as string, f)) })) : []),
-      ],
-    }));
+  const exportDir = typeof options.export === 'string' ? path.resolve(options.export) : null;
+  const { result, code } = await recorded(options, spec, { sourceDir: runDir, exportDir });
   if (result) {
     console.log(`test accuracy ${(result.testAccuracy * 100).toFixed(2)}%, ${result.params} ` +
       `parameters, ${result.flopsM.toFixed(4)} MFLOPs; exported to ${result.exportDir}`);
@@ -519,18 +408,6 @@ function definedOptions(options: Options): Options {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 
-/** Registry rows for scored architectures (one per setting or prior and architecture). */
-function scoredRows(preset: string, classes: number, budgetM: number | null,
-  points: { architecture: string; flopsM: number; accuracy: number }[]) {
-  const space = getPreset(preset);
-  return points.map((p) => {
-    const architecture = parseArchitectureText(p.architecture, space,
-      { forcedSampling: false, minExpansion: 1 });
-    return { budgetM, architecture, compact: p.architecture, flopsM: p.flopsM,
-      params: paramCount(architecture, space, classes), accuracy: p.accuracy };
-  });
-}
-
 /** `sgnas ablation`: the FS/SBN ablation (Fig 6a). */
 export async function ablationCommand(argv: string[]): Promise<number> {
   const { options } = parseArgs(argv, ABLATION);
@@ -538,21 +415,12 @@ export async function ablationCommand(argv: string[]): Promise<number> {
     console.log(`usage: sgnas ablation [options]\n\n${formatOptions(ABLATION)}`);
     return 0;
   }
-  const search = ablationConfig(options);
-  const study = { samples: num(options, 'samples', CPU_ABLATION.samples),
-    seed: num(options, 'sample-seed', 0) };
-  const scoring = scoringFrom(options);
-  const out = typeof options.out === 'string' ? path.resolve(options.out) : null;
-  const config = { search, ...study, scoring, out, seed: search.seed };
-
-  const { result, code } = await recorded<AblationReport>(options, 'ablation', config,
-    ({ runDir, hooks }) => runAblation({ config: search, dir: out ?? runDir, ...study, scoring },
-      hooks),
-    (report, dir) => ({
-      architectures: report.settings.flatMap((s) =>
-        scoredRows(report.preset, report.classes, null, s.points)),
-      artifacts: writeResults(dir, report),
-    }));
+  const spec: ExperimentSpec = { kind: 'ablation', search: ablationConfig(options),
+    preset: (options.preset as string | undefined) ?? 'fmnist',
+    samples: num(options, 'samples', CPU_ABLATION.samples),
+    sampleSeed: num(options, 'sample-seed', 0), ...scoringFrom(options) };
+  const outDir = typeof options.out === 'string' ? path.resolve(options.out) : null;
+  const { result, code } = await recorded(options, spec, { sourceDir: null, outDir });
 
   if (result) {
     for (const s of result.settings) {
@@ -581,35 +449,14 @@ export async function priorStudyCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const runDir = requireRun(options, 'prior-study');
-  const onCpuPreset = readRunConfig(runDir).preset === 'fmnist';
-  const generator = {
-    ...(onCpuPreset ? CPU_PRIOR_STUDY.generator : {}),
-    ...definedOptions({ epochs: options['generator-epochs'],
-      stepsPerEpoch: options['generator-steps'] }),
-  } as { epochs?: number; stepsPerEpoch?: number };
-  const study = { candidates: num(options, 'candidates', CPU_PRIOR_STUDY.candidates),
+  const spec: ExperimentSpec = { kind: 'prior-study',
+    candidates: num(options, 'candidates', CPU_PRIOR_STUDY.candidates),
     budgets: num(options, 'budgets', CPU_PRIOR_STUDY.budgets), seed: num(options, 'seed', 0),
-    generator };
-  const scoring = scoringFrom(options);
-  const out = typeof options.out === 'string' ? path.resolve(options.out) : null;
-  const config = { runDir: path.resolve(runDir), ...study, scoring, out };
-
-  const { result, code } = await recorded<PriorStudyReport>(options, 'prior-study', config,
-    async ({ runDir: own, hooks }) => {
-      const ctx = await openTrainedRun(runDir, false, { log: hooks.log, signal: hooks.signal });
-      try {
-        const scorer = new ArchitectureScorer(ctx.supernet, ctx.data.validation, ctx.data.train,
-          scoring);
-        return await priorStudy(ctx, scorer, { ...study, dir: out ?? own }, hooks);
-      } finally {
-        closeSearch(ctx);
-      }
-    },
-    (report, dir) => ({
-      architectures: report.priors.flatMap((p) => p.budgets.flatMap((b) =>
-        scoredRows(report.preset, report.classes, b.targetM, [b]))),
-      artifacts: writeResults(dir, report),
-    }));
+    generatorEpochs: options['generator-epochs'] as number | undefined,
+    generatorSteps: options['generator-steps'] as number | undefined,
+    ...scoringFrom(options) };
+  const outDir = typeof options.out === 'string' ? path.resolve(options.out) : null;
+  const { result, code } = await recorded(options, spec, { sourceDir: runDir, outDir });
 
   if (result) {
     for (const p of result.priors) {

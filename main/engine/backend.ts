@@ -10,6 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import { shareIdentityOnWasm } from './ops/kernels/sharedIdentity.js';
+
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface BackendInfo {
@@ -175,6 +177,8 @@ async function activate(candidate: Candidate): Promise<void> {
     // The cpu backend prints a banner on its first tensor; trigger it while muted.
     tf.tidy(() => tf.scalar(0).dataSync());
   });
+
+  if (candidate.tfBackend === 'wasm') shareIdentityOnWasm();
 }
 
 /**

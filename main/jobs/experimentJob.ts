@@ -3,7 +3,7 @@
  * training from scratch) as a run in the registry: registers it under its run
  * kind, marks it running, streams its metrics and progress, turns a cancel
  * request into an abort, and records its architectures and result files and
- * how it ended. The CLI and (later) the job runner share this path.
+ * how it ended. The CLI and the job runner's child processes share this path.
  */
 import { hostname } from 'node:os';
 
@@ -37,8 +37,31 @@ export interface ExperimentJobOptions {
   signal?: AbortSignal;
   /** Called as soon as the run is registered (to print its id). */
   onRegistered?: (run: RunRecord, runDir: string) => void;
+  /** Called once the run is marked running. */
+  onStarted?: (run: RunRecord) => void;
+  /** Sees every progress report as it happens (the registry gets them batched). */
+  onProgress?: (fraction: number, stage: string) => void;
+  /** Sees every metric point as it happens. */
+  onMetrics?: (points: ExperimentMetric[]) => void;
+  /**
+   * Asked when the experiment stops on an abort: true records the run as
+   * interrupted (the process is shutting down; resume it later) rather than
+   * cancelled.
+   */
+  interruptedOnAbort?: () => boolean;
   /** How often metrics and progress reach the registry. */
   reportEveryMs?: number;
+}
+
+/** Registers an experiment run (queued), with the library versions of this process. */
+export async function createExperimentRun(
+  registry: RunRegistry,
+  input: NewRun,
+): Promise<RunRecord> {
+  return registry.createRun({
+    ...input,
+    libraryVersions: { ...(await libraryVersions()), ...input.libraryVersions },
+  });
 }
 
 /**
@@ -56,22 +79,47 @@ export async function executeExperiment<T>(
   record: (result: T, runDir: string) => ExperimentRecord,
   options: ExperimentJobOptions = {},
 ): Promise<{ result: T | undefined; run: RunRecord }> {
-  const created = await registry.createRun({
-    ...input,
-    libraryVersions: { ...(await libraryVersions()), ...input.libraryVersions },
-  });
-  const runDir = registry.runFolder(created.id);
-  options.onRegistered?.(created, runDir);
-  const run = await registry.markRunning(created.id, process.pid, hostname());
+  const created = await createExperimentRun(registry, input);
+  options.onRegistered?.(created, registry.runFolder(created.id));
+  return runExperiment(registry, created.id, body, record, options);
+}
+
+/**
+ * Runs an experiment already registered (queued, or interrupted and being
+ * resumed) to its end: marks it running, streams its metrics and progress,
+ * records its architectures and artifacts and how it ended.
+ *
+ * @returns the body's result and the finished run; undefined result when
+ *   cancelled or interrupted.
+ * @throws the body's error after recording the run as failed; RegistryError
+ *   STATE when the run is neither queued nor interrupted.
+ */
+export async function runExperiment<T>(
+  registry: RunRegistry,
+  runId: string,
+  body: (ctx: ExperimentRunContext) => Promise<T>,
+  record: (result: T, runDir: string) => ExperimentRecord,
+  options: ExperimentJobOptions = {},
+): Promise<{ result: T | undefined; run: RunRecord }> {
+  const runDir = registry.runFolder(runId);
+  const run = await registry.markRunning(runId, process.pid, hostname());
+  options.onStarted?.(run);
 
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+  if (options.signal?.aborted) abort.abort();
   const reporter = new Reporter(registry, run.id, abort, options.reportEveryMs ?? 1000);
   const hooks: ExperimentHooks = {
     log: options.log,
     signal: abort.signal,
-    onMetrics: (points) => reporter.metrics(points),
-    onProgress: (fraction, stage) => reporter.progress(fraction, stage),
+    onMetrics: (points) => {
+      reporter.metrics(points);
+      options.onMetrics?.(points);
+    },
+    onProgress: (fraction, stage) => {
+      reporter.progress(fraction, stage);
+      options.onProgress?.(fraction, stage);
+    },
   };
 
   try {
@@ -84,8 +132,9 @@ export async function executeExperiment<T>(
   } catch (err) {
     await reporter.stop().catch(() => undefined);
     if (abort.signal.aborted) {
-      options.log?.(`run ${run.id} cancelled`);
-      return { result: undefined, run: await registry.finish(run.id, 'cancelled') };
+      const status = options.interruptedOnAbort?.() ? 'interrupted' : 'cancelled';
+      options.log?.(`run ${run.id} ${status}`);
+      return { result: undefined, run: await registry.finish(run.id, status) };
     }
     await registry.finish(run.id, 'failed', (err as Error).message);
     throw err;

@@ -11,9 +11,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { experimentInputSchema, type ExperimentInput } from '../api/contract.js';
 import { parseSearchConfig, type SearchConfig } from '../engine/pipeline/config.js';
 import { checkSearchConfig, type SearchProgress } from '../engine/pipeline/search.js';
-import type { RunRegistry, RunStatus } from '../registry/index.js';
+import { RegistryError } from '../registry/errors.js';
+import type { RunRecord, RunRegistry, RunStatus } from '../registry/index.js';
+import { createExperimentRun } from './experimentJob.js';
+import { ExperimentSetupError, isExperimentKind, planExperiment, RESUMABLE_EXPERIMENT_KINDS }
+  from './experimentKinds.js';
 import type { WorkerMessage } from './jobWorker.js';
 import type { JobProgress } from './progress.js';
 import { createSearchRun } from './searchJob.js';
@@ -67,15 +72,89 @@ export class JobRunner extends EventEmitter {
     return run.id;
   }
 
-  /** Continues an interrupted (or queued) run from its last checkpoint. */
+  /**
+   * Validates an experiment, checks its source run, registers the run (its
+   * input stored in its configuration) and starts it in a child process.
+   *
+   * @returns the new run's id.
+   * @throws ExperimentInputError naming the invalid fields; ExperimentSetupError
+   *   for a search config outside its space or an architecture that does not
+   *   parse; RegistryError
+   *   NOT_FOUND when the source run does not exist, STATE when it has not
+   *   completed; nothing is registered then.
+   */
+  async startExperiment(input: unknown): Promise<string> {
+    const parsed = experimentInputSchema.safeParse(input);
+    if (!parsed.success) throw new ExperimentInputError(parsed.error.issues);
+    const experiment = parsed.data;
+    if (experiment.kind === 'compare-search' && experiment.search) {
+      try {
+        checkSearchConfig(experiment.search);
+      } catch (err) {
+        throw new ExperimentSetupError(`search: ${(err as Error).message}`);
+      }
+    }
+
+    const sourceDir = await this.sourceFolder(experiment);
+    const plan = planExperiment(experiment, { sourceDir });
+    const run = await createExperimentRun(this.registry, plan.run);
+    this.spawn(run.id);
+    return run.id;
+  }
+
+  /** The folder of an experiment's source run, checked to be a completed trained run. */
+  private async sourceFolder(experiment: ExperimentInput): Promise<string | null> {
+    const sourceRunId = 'sourceRunId' in experiment ? experiment.sourceRunId : undefined;
+    if (sourceRunId === undefined) return null;
+
+    let source: RunRecord;
+    try {
+      source = await this.registry.getRun(sourceRunId);
+    } catch (err) {
+      if (err instanceof RegistryError && err.code === 'NOT_FOUND') {
+        throw new RegistryError('NOT_FOUND', `${experiment.kind}: source run ${sourceRunId} ` +
+          'does not exist; pick a completed search run (listRuns with kind "search")');
+      }
+      throw err;
+    }
+    if (source.status !== 'completed') {
+      throw new RegistryError('STATE', `${experiment.kind}: source run ${sourceRunId} is ` +
+        `${source.status}, not completed; its supernet is trained only when it completes: ` +
+        'wait for it, resume it, or pick a completed search run');
+    }
+    const folder = this.registry.runFolder(sourceRunId);
+    if (!existsSync(path.join(folder, 'config.json'))) {
+      throw new RegistryError('STATE', `${experiment.kind}: source run ${sourceRunId} ` +
+        `(${source.kind}) has no trained run folder (no ${path.join(folder, 'config.json')}); ` +
+        'pick a completed search run');
+    }
+    return folder;
+  }
+
+  /**
+   * Continues an interrupted (or queued) run: a search from its last
+   * checkpoint, an ablation or prior study from its trained sub-runs.
+   *
+   * @throws RegistryError STATE for a run in another state, or an interrupted
+   *   experiment of a kind that cannot resume (start it again instead).
+   */
   async resume(runId: string): Promise<void> {
     const run = await this.registry.getRun(runId);
     if (run.status !== 'interrupted' && run.status !== 'queued') {
-      throw new Error(
+      throw new RegistryError('STATE',
         `run ${runId} is ${run.status}: only interrupted or queued runs can be resumed`,
       );
     }
-    if (this.children.has(runId)) throw new Error(`run ${runId} is already being run`);
+    const resumable = run.status === 'queued' || !isExperimentKind(run.kind) ||
+      RESUMABLE_EXPERIMENT_KINDS.includes(run.kind);
+    if (!resumable) {
+      throw new RegistryError('STATE', `run ${runId} (${run.kind}) was interrupted and a ` +
+        `${run.kind} keeps nothing to resume from; start it again with startExperiment ` +
+        `(its input is in the run's config.experiment)`);
+    }
+    if (this.children.has(runId)) {
+      throw new RegistryError('STATE', `run ${runId} is already being run`);
+    }
     this.spawn(runId);
   }
 
@@ -124,6 +203,7 @@ export class JobRunner extends EventEmitter {
     child.on('message', (message: WorkerMessage) => {
       if (message.type === 'started') this.emitStatus(runId, 'running');
       if (message.type === 'progress') this.emit('progress', toJobProgress(runId, message.event));
+      if (message.type === 'job-progress') this.emit('progress', { runId, ...message.event });
       if (message.type === 'log') this.emit('log', { runId, line: message.line });
       if (message.type === 'done') {
         ended = true;
@@ -170,4 +250,21 @@ function toJobProgress(runId: string, e: SearchProgress): JobProgress {
     etaSec: e.runEtaSec !== undefined && Number.isFinite(e.runEtaSec) ? e.runEtaSec : null,
     progress: e.fraction,
   };
+}
+
+/** An experiment input that does not match experimentInputSchema. */
+export class ExperimentInputError extends Error {
+  override name = 'ExperimentInputError';
+
+  /** The problems as "field: message" pairs, the field a dotted path under the input. */
+  readonly problems: { path: string; message: string }[];
+
+  constructor(issues: readonly { path: readonly PropertyKey[]; message: string }[]) {
+    const problems = issues.map((issue) => ({
+      path: issue.path.length > 0 ? issue.path.map(String).join('.') : 'experiment',
+      message: issue.message,
+    }));
+    super(`invalid experiment: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    this.problems = problems;
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * A hash router: `#/runs`, `#/run/<id>`, `#/new`, `#/tau`, `#/architecture`,
- * `#/compare`, `#/ablations`, `#/generate`. Hash routes need no server
+ * `#/compare`, `#/ablations`, `#/generate`, `#/experiments`. Hash routes need no server
  * rewrites and keep the `?token=` query of the page URL intact.
  */
 import { ref } from 'vue';
@@ -14,6 +14,7 @@ export const VIEWS = [
   'compare',
   'ablations',
   'generate',
+  'experiments',
 ] as const;
 
 export type ViewName = (typeof VIEWS)[number];

@@ -26,15 +26,23 @@ import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
 import { yieldToEventLoop } from '../train/eventLoop.js';
 import { SearchCancelledError } from './baselineTypes.js';
 import type { ExperimentHooks } from './hooks.js';
-import { ArchitectureScorer, type ScoringOptions } from './scorer.js';
+import { ArchitectureScorer } from './scorer.js';
+import type {
+  AblationPoint,
+  AblationReport,
+  AblationSetting,
+  AblationSettingReport,
+  ScoringOptions,
+  SettingsTau,
+} from './reports.js';
 
-/** One supernet setting of the ablation. */
-export interface AblationSetting {
-  /** Also the sub-folder name. */
-  name: 'neither' | 'fs' | 'sbn' | 'fs-sbn';
-  forcedSampling: boolean;
-  shadowBatchNorm: boolean;
-}
+export type {
+  AblationPoint,
+  AblationReport,
+  AblationSetting,
+  AblationSettingReport,
+  SettingsTau,
+} from './reports.js';
 
 /** The four settings of Fig 6a, in the paper's order. */
 export const ABLATION_SETTINGS: readonly AblationSetting[] = [
@@ -70,54 +78,6 @@ export interface AblationOptions {
   /** Seed of the K architectures. */
   seed: number;
   scoring: Partial<ScoringOptions>;
-}
-
-/** One architecture scored on one supernet. */
-export interface AblationPoint {
-  flopsM: number;
-  accuracy: number;
-  architecture: string;
-}
-
-/** What one setting's supernet gave. */
-export interface AblationSettingReport extends AblationSetting {
-  runDir: string;
-  /** Seconds spent training in this call (near 0 when it resumed a finished one). */
-  supernetSeconds: number;
-  /** Projection BNs per unified block: one per expansion rate with SBN, else one. */
-  projectionBatchNorms: number;
-  /**
-   * The next batch the supernet's fair sampler would train, drawn from the
-   * sampler state its last checkpoint saved: the paths this setting trains.
-   */
-  trainingPaths: string[];
-  /** The K architectures, in the shared order. */
-  points: AblationPoint[];
-  meanAccuracy: number;
-  /** Population standard deviation over the K accuracies. */
-  stdAccuracy: number;
-  scoringSeconds: number;
-}
-
-/** Kendall tau-b between two settings' accuracies over the same K architectures. */
-export interface SettingsTau {
-  a: AblationSetting['name'];
-  b: AblationSetting['name'];
-  /** null when either setting scored all K alike. */
-  tau: number | null;
-}
-
-export interface AblationReport {
-  settings: AblationSettingReport[];
-  /** The K architectures every supernet scored (FS-valid, so valid in all four). */
-  architectures: { architecture: string; flopsM: number }[];
-  kendallTau: SettingsTau[];
-  samples: number;
-  seed: number;
-  preset: string;
-  classes: number;
-  backend: string;
-  scoring: ScoringOptions & { validationCount: number };
 }
 
 /**

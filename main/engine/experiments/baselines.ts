@@ -3,10 +3,13 @@
  * one evolutionary search for every budget, each paying its own evaluations.
  */
 import type { SearchHooks } from '../pipeline/search.js';
-import { evolutionSearch, type EvolutionOptions } from './evolution.js';
-import { randomSearch, type RandomSearchOptions } from './randomSearch.js';
+import { evolutionSearch } from './evolution.js';
+import { randomSearch } from './randomSearch.js';
 import type { BaselineHooks, BaselineResult } from './baselineTypes.js';
+import type { BaselineSettings, EvolutionOptions, RandomSearchOptions } from './reports.js';
 import type { ArchitectureScorer } from './scorer.js';
+
+export type { BaselineSettings } from './reports.js';
 
 export type BaselineMethod = 'random' | 'evolution';
 
@@ -20,13 +23,6 @@ export const CPU_EVOLUTION: Readonly<Omit<EvolutionOptions, 'seed'>> = {
   mutationShare: 0.5,
   mutationRate: 0.1,
 };
-
-/** Settings of both baselines; a search for budget i uses seed + i. */
-export interface BaselineSettings {
-  random: Omit<RandomSearchOptions, 'seed'>;
-  evolution: Omit<EvolutionOptions, 'seed'>;
-  seed: number;
-}
 
 /**
  * `count` budgets spread evenly over the constraint interval, ends included;

@@ -32,12 +32,20 @@ import {
   budgetsFor,
   runBaselines,
   type BaselineMethod,
-  type BaselineSettings,
 } from './baselines.js';
 import type { BaselineResult } from './baselineTypes.js';
 import type { ExperimentHooks } from './hooks.js';
-import { ArchitectureScorer, type ScoringOptions } from './scorer.js';
+import { ArchitectureScorer } from './scorer.js';
+import type {
+  BaselineSettings,
+  BudgetPick,
+  CompareSearchReport,
+  ScoringOptions,
+  TimeSource,
+} from './reports.js';
 import { openTrainedRun } from './trainedRun.js';
+
+export type { BudgetPick, CompareSearchReport, MethodReport, TimeSource } from './reports.js';
 
 /** What the comparison needs. */
 export interface CompareSearchOptions {
@@ -50,41 +58,6 @@ export interface CompareSearchOptions {
   /** The configuration to train with (ignored when runDir is given). */
   config: SearchConfig;
   scoring: Partial<ScoringOptions>;
-  baselines: BaselineSettings;
-}
-
-/** What one method found for one budget. */
-export interface BudgetPick {
-  targetM: number;
-  flopsM: number;
-  /** Supernet validation accuracy in [0, 1] from the shared scorer. */
-  accuracy: number;
-  architecture: string;
-}
-
-export interface MethodReport {
-  /** Total search seconds over all budgets. */
-  searchSeconds: number;
-  budgets: BudgetPick[];
-}
-
-/** Where SGNAS's generator training time came from. */
-export type TimeSource = 'measured' | 'recorded' | 'checkpoint-times';
-
-export interface CompareSearchReport {
-  sgnas: MethodReport & {
-    generatorTrainSeconds: number;
-    generationSeconds: number;
-    timeSource: TimeSource;
-  };
-  random: MethodReport & { evaluations: number };
-  evolution: MethodReport & { evaluations: number };
-  budgetsM: number[];
-  runDir: string;
-  /** Seconds of supernet training, when measured or recorded (shared by all methods). */
-  supernetTrainSeconds: number | null;
-  backend: string;
-  scoring: ScoringOptions & { validationCount: number };
   baselines: BaselineSettings;
 }
 

@@ -19,21 +19,9 @@ import {
   type ScoredArchitecture,
 } from './baselineTypes.js';
 import { architectureKey, type ArchitectureScorer } from './scorer.js';
+import type { EvolutionOptions } from './reports.js';
 
-/** Settings of one evolutionary search. */
-export interface EvolutionOptions {
-  /** Architectures scored per generation (paper: 50). */
-  population: number;
-  /** Best architectures kept as parents (paper: 10). */
-  parents: number;
-  /** Generations, the random first one included (paper: 20). */
-  generations: number;
-  /** Share of each generation bred by mutation; the rest by crossover (0.5). */
-  mutationShare: number;
-  /** Chance that a mutation redraws a layer (0.1, as in single-path one-shot NAS). */
-  mutationRate: number;
-  seed: number;
-}
+export type { EvolutionOptions } from './reports.js';
 
 export const PAPER_EVOLUTION: Readonly<EvolutionOptions> = {
   population: 50,

@@ -23,10 +23,28 @@ import { budgetsFor } from './baselines.js';
 import { SearchCancelledError } from './baselineTypes.js';
 import type { ExperimentHooks } from './hooks.js';
 import type { ArchitectureScorer } from './scorer.js';
+import type {
+  PriorCandidate,
+  PriorRank,
+  PriorReport,
+  PriorStudyReport,
+} from './reports.js';
+
+export type {
+  PriorBudgetPick,
+  PriorCandidate,
+  PriorRank,
+  PriorReport,
+  PriorStudyReport,
+} from './reports.js';
 
 /** The four quality ranks, from the worst prior to the best. */
-export const PRIOR_RANKS = ['worst', 'lower-middle', 'upper-middle', 'best'] as const;
-export type PriorRank = (typeof PRIOR_RANKS)[number];
+export const PRIOR_RANKS = [
+  'worst',
+  'lower-middle',
+  'upper-middle',
+  'best',
+] as const satisfies readonly PriorRank[];
 
 /**
  * CPU defaults for the fmnist preset. Measured on 2 shared cores (wasm): a
@@ -53,51 +71,6 @@ export interface PriorStudyOptions {
   dir: string;
   /** Generator schedule, laid over the run's own. */
   generator?: Partial<Pick<SearchConfig['generator'], 'epochs' | 'stepsPerEpoch'>>;
-}
-
-/** A candidate prior and its supernet accuracy. */
-export interface PriorCandidate {
-  seed: number;
-  architecture: string;
-  flopsM: number;
-  /** Supernet validation accuracy in [0, 1] from the shared scorer. */
-  accuracy: number;
-}
-
-/** One budget of one generator. */
-export interface PriorBudgetPick {
-  targetM: number;
-  flopsM: number;
-  accuracy: number;
-  architecture: string;
-}
-
-/** What the generator trained from one prior found. */
-export interface PriorReport {
-  rank: PriorRank;
-  prior: PriorCandidate;
-  runDir: string;
-  generatorSeconds: number;
-  budgets: PriorBudgetPick[];
-  meanAccuracy: number;
-  /** Target vs generated FLOPs over the budgets. */
-  kendallTau: number | null;
-  pearson: number | null;
-  meanAbsErrorM: number;
-  overBudget: number;
-}
-
-export interface PriorStudyReport {
-  /** Every candidate, sorted by accuracy (ties by seed). */
-  candidates: PriorCandidate[];
-  /** The four picked, worst first. */
-  priors: PriorReport[];
-  budgetsM: number[];
-  /** The space's FLOPs range: every generated architecture lies inside it. */
-  flopsRangeM: { minM: number; maxM: number };
-  generator: SearchConfig['generator'];
-  preset: string;
-  classes: number;
 }
 
 /**

@@ -16,13 +16,9 @@ import {
   type BaselineResult,
   type ScoredArchitecture,
 } from './baselineTypes.js';
+import type { RandomSearchOptions } from './reports.js';
 
-/** Settings of one random search. */
-export interface RandomSearchOptions {
-  /** Distinct architectures scored (paper: 1,000). */
-  samples: number;
-  seed: number;
-}
+export type { RandomSearchOptions } from './reports.js';
 
 export const PAPER_RANDOM_SEARCH: Readonly<RandomSearchOptions> = { samples: 1000, seed: 0 };
 

@@ -14,6 +14,9 @@ import { budgetsFor } from './baselines.js';
 import { SearchCancelledError } from './baselineTypes.js';
 import type { ExperimentHooks } from './hooks.js';
 import type { ArchitectureScorer } from './scorer.js';
+import type { RandomSubnetsReport, StudyPoint } from './reports.js';
+
+export type { RandomSubnetsReport, StudyPoint } from './reports.js';
 
 export interface RandomSubnetsOptions {
   /** K: random architectures scored. */
@@ -21,27 +24,6 @@ export interface RandomSubnetsOptions {
   /** Budgets the generator is asked for, spread over the constraint interval. */
   budgets: number;
   seed: number;
-}
-
-/** One scored point of the study. */
-export interface StudyPoint {
-  flopsM: number;
-  accuracy: number;
-  architecture: string;
-  /** The budget the generator was asked for (generated points only). */
-  targetM?: number;
-  /**
-   * Generated points only: the share of random architectures with no more
-   * FLOPs that this one scores at least as well as (1 when none has fewer FLOPs).
-   */
-  beatsShare?: number;
-}
-
-export interface RandomSubnetsReport {
-  random: StudyPoint[];
-  generated: StudyPoint[];
-  /** Mean beatsShare over the generated points. */
-  meanBeatsShare: number;
 }
 
 /** The share of random points at or below `flops` that `accuracy` matches or beats. */

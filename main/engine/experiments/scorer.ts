@@ -13,18 +13,9 @@ import { formatArchitecture } from '../space/architecture.js';
 import { canonicalLayer } from '../space/configurations.js';
 import type { Architecture } from '../space/types.js';
 import { scoreArchitecture } from '../train/evaluate.js';
+import type { ScoringOptions } from './reports.js';
 
-/** Which images score an architecture (CPU-sized by default). */
-export interface ScoringOptions {
-  /** Validation images scored (a balanced subset); all of the split when absent. */
-  validationImages?: number;
-  /** Training batches that recalibrate BN before scoring (0: no recalibration). */
-  recalibrationBatches: number;
-  /** Images per recalibration batch. */
-  recalibrationBatchSize: number;
-  /** Seed of the validation subset and of the recalibration images. */
-  seed: number;
-}
+export type { ScoringOptions } from './reports.js';
 
 /**
  * CPU defaults for the fmnist preset. Measured on the shared 2-core machine

@@ -23,7 +23,7 @@ import {
   type BatchNormMode,
   type BatchNormParams,
 } from '../nn/unifiedBlock.js';
-import { conv1x1, conv2d, dense, depthwiseConv, globalAvgPool, relu6 } from '../ops/index.js';
+import { conv1x1, conv2d, dense, depthwiseConv, globalAvgPool } from '../ops/index.js';
 import { Rng } from '../rng.js';
 import { validateArchitecture } from '../space/architecture.js';
 import { layerShapes } from '../space/presets.js';
@@ -140,15 +140,15 @@ export class StandaloneNetwork {
   forward(x: tf.Tensor4D, mode: BatchNormMode, dropoutSeed?: number): tf.Tensor2D {
     return tf.tidy(() => {
       const stem = conv2d(x, this.stemConv as tf.Tensor4D, this.preset.stem.stride);
-      let h = relu6(applyBatchNorm(stem, [this.stemBn], mode));
-      h = relu6(applyBatchNorm(depthwiseConv(h, this.firstDw as tf.Tensor4D, 1), [this.firstDwBn],
-        mode));
+      let h = applyBatchNorm(stem, [this.stemBn], mode, true);
+      h = applyBatchNorm(depthwiseConv(h, this.firstDw as tf.Tensor4D, 1), [this.firstDwBn],
+        mode, true);
       h = applyBatchNorm(conv1x1(h, this.firstProject as tf.Tensor2D), [this.firstProjectBn], mode);
 
       for (const layer of this.layers) h = this.layerForward(layer, h, mode);
 
       const wide = conv1x1(h, this.headConv as tf.Tensor2D);
-      let pooled = globalAvgPool(relu6(applyBatchNorm(wide, [this.headBn], mode)));
+      let pooled = globalAvgPool(applyBatchNorm(wide, [this.headBn], mode, true));
       if (mode.training) {
         pooled = tf.dropout(pooled, HEAD_DROPOUT, undefined, dropoutSeed) as tf.Tensor2D;
       }
@@ -158,14 +158,14 @@ export class StandaloneNetwork {
 
   private layerForward(layer: StandaloneLayer, x: tf.Tensor4D, mode: BatchNormMode): tf.Tensor4D {
     const { stride, residual } = layer.shape;
-    const hidden = relu6(applyBatchNorm(conv1x1(x, layer.expand as tf.Tensor2D),
-      [layer.expandBn], mode));
+    const hidden = applyBatchNorm(conv1x1(x, layer.expand as tf.Tensor2D),
+      [layer.expandBn], mode, true);
     const e = layer.kernels.length;
     const groups = e === 1 ? [hidden] : tf.split(hidden, e, 3);
     const convs = groups.map((g, j) =>
       depthwiseConv(g as tf.Tensor4D, layer.depthwise[j] as tf.Tensor4D, stride));
     const joined = convs.length === 1 ? convs[0] : (tf.concat(convs, 3) as tf.Tensor4D);
-    const out = relu6(applyBatchNorm(joined, [layer.depthwiseBn], mode));
+    const out = applyBatchNorm(joined, [layer.depthwiseBn], mode, true);
     const y = applyBatchNorm(conv1x1(out, layer.project as tf.Tensor2D), [layer.projectBn], mode);
     return residual ? (tf.add(y, x) as tf.Tensor4D) : y;
   }

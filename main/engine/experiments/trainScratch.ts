@@ -25,6 +25,9 @@ import { SearchCancelledError } from './baselineTypes.js';
 import type { ExperimentHooks } from './hooks.js';
 import { folderIO } from './modelIO.js';
 import { StandaloneNetwork } from './standalone.js';
+import type { ScratchResult } from './reports.js';
+
+export type { ScratchResult } from './reports.js';
 
 /** Settings of training from scratch. */
 export interface ScratchTrainingOptions {
@@ -47,22 +50,6 @@ export const CPU_SCRATCH_TRAINING: Readonly<ScratchTrainingOptions> = {
   labelSmoothing: 0.1,
   seed: 1,
 };
-
-/** The outcome of training from scratch. */
-export interface ScratchResult {
-  architecture: string;
-  flopsM: number;
-  params: number;
-  /** Top-1 on the test set (images never used for search or selection). */
-  testAccuracy: number;
-  testImages: number;
-  trainImages: number;
-  /** Mean training loss of each epoch. */
-  epochLosses: number[];
-  trainSeconds: number;
-  /** The exported tfjs model folder (model.json + weights.bin), when asked. */
-  exportDir: string | null;
-}
 
 /**
  * Trains the network in place.

@@ -23,7 +23,6 @@ import {
   FILTER_GRADIENT_ONLY,
   globalAvgPool,
   INPUT_GRADIENT_ONLY,
-  relu6,
   type OpGradients,
 } from '../ops/index.js';
 import { validateArchitecture } from '../space/architecture.js';
@@ -238,16 +237,16 @@ export class Supernet {
   ): tf.Tensor4D {
     const stemGrads = grads.filter ? FILTER_GRADIENT_ONLY : INPUT_GRADIENT_ONLY;
     const stem = conv2d(x, this.stemConv as tf.Tensor4D, this.preset.stem.stride, stemGrads);
-    const h = relu6(applyBatchNorm(stem, [this.stemBn], mode));
+    const h = applyBatchNorm(stem, [this.stemBn], mode, true);
     const dw = depthwiseConv(h, this.firstDw as tf.Tensor4D, 1, grads);
-    const h2 = relu6(applyBatchNorm(dw, [this.firstDwBn], mode));
+    const h2 = applyBatchNorm(dw, [this.firstDwBn], mode, true);
     const projected = conv1x1(h2, this.firstProject as tf.Tensor2D, grads);
     return applyBatchNorm(projected, [this.firstProjectBn], mode);
   }
 
   private head(h: tf.Tensor4D, mode: BatchNormMode, grads: Readonly<OpGradients>): tf.Tensor2D {
     const wide = conv1x1(h, this.headConv as tf.Tensor2D, grads);
-    const features = relu6(applyBatchNorm(wide, [this.headBn], mode));
+    const features = applyBatchNorm(wide, [this.headBn], mode, true);
     const pooled = globalAvgPool(features);
     return dense(pooled, this.classifierW as tf.Tensor2D, this.classifierB as tf.Tensor1D);
   }

@@ -95,11 +95,14 @@ function concatChannels(tensors: tf.Tensor1D[]): tf.Tensor1D {
  * Normalises x whose channels are the concatenation of `bns`' channels.
  *
  * @param x [N,H,W,C] or [N,C] with C the sum of the BNs' channels.
+ * @param relu6After apply ReLU6 to the result; in training the engine fuses
+ *   the two, which saves kernels and keeps one tensor less for the backward.
  */
 export function applyBatchNorm<T extends tf.Tensor4D | tf.Tensor2D>(
   x: T,
   bns: BatchNormParams[],
   mode: BatchNormMode,
+  relu6After = false,
 ): T {
   const gamma = concatChannels(bns.map((b) => b.gamma as tf.Tensor1D));
   const beta = concatChannels(bns.map((b) => b.beta as tf.Tensor1D));
@@ -107,10 +110,11 @@ export function applyBatchNorm<T extends tf.Tensor4D | tf.Tensor2D>(
   if (!mode.training) {
     const mean = concatChannels(bns.map((b) => b.runningMean as tf.Tensor1D));
     const variance = concatChannels(bns.map((b) => b.runningVariance as tf.Tensor1D));
-    return batchNormInfer(x, gamma, beta, mean, variance, BN_EPSILON);
+    const y = batchNormInfer(x, gamma, beta, mean, variance, BN_EPSILON);
+    return relu6After ? relu6(y) : y;
   }
 
-  const result = batchNormTrain(x, gamma, beta, BN_EPSILON);
+  const result = batchNormTrain(x, gamma, beta, BN_EPSILON, relu6After);
   if (mode.stats) {
     mode.stats.push({
       targets: bns,
@@ -286,14 +290,12 @@ export class UnifiedBlock {
     for (const g of groups) {
       const subs = g.members.map((i) => this.subBlocks[i]);
       const expandW = concatAxis(subs.map((s) => s.expand as tf.Tensor2D), 1);
-      const hidden = relu6(
-        applyBatchNorm(conv1x1(x, expandW), subs.map((s) => s.expandBn), mode),
-      );
+      const hidden = applyBatchNorm(conv1x1(x, expandW), subs.map((s) => s.expandBn), mode, true);
 
       const branches = subs.map((s) => s.ops.get(g.op)!);
       const weight = concatAxis(branches.map((b) => b.weight as tf.Tensor4D), 2);
       const conv = depthwiseConv(hidden, weight, this.shape.stride);
-      const out = relu6(applyBatchNorm(conv, branches.map((b) => b.bn), mode));
+      const out = applyBatchNorm(conv, branches.map((b) => b.bn), mode, true);
 
       const projectW = concatAxis(subs.map((s) => s.project as tf.Tensor2D), 0);
       const part = conv1x1(out, projectW);
@@ -325,7 +327,7 @@ export class UnifiedBlock {
     const frozen = INPUT_GRADIENT_ONLY;
     const expandW = tf.concat(all.map((s) => s.expand as tf.Tensor2D), 1);
     const expanded = conv1x1(x, expandW, frozen);
-    const hidden = relu6(applyBatchNorm(expanded, all.map((s) => s.expandBn), mode));
+    const hidden = applyBatchNorm(expanded, all.map((s) => s.expandBn), mode, true);
 
     // Per-channel weights: sub-block i's weight repeated over its cIn channels,
     // one [rows,1,1,6*cIn] map per kernel op. The op axis is moved to the front
@@ -347,7 +349,7 @@ export class UnifiedBlock {
       const branches = all.map((s) => s.ops.get(op)!);
       const weight = tf.concat(branches.map((b) => b.weight as tf.Tensor4D), 2);
       const conv = depthwiseConv(hidden, weight, this.shape.stride, frozen);
-      const out = relu6(applyBatchNorm(conv, branches.map((b) => b.bn), mode));
+      const out = applyBatchNorm(conv, branches.map((b) => b.bn), mode, true);
       const w = kernelWeights[j];
       const term = tf.mul(out, w) as tf.Tensor4D;
       mixed = mixed === null ? term : tf.add(mixed, term);

@@ -1,11 +1,12 @@
 /**
- * Batch normalisation written out from elementwise ops: on wasm this trains
- * about 1.8x faster than tf.batchNorm, and its gradient needs no special kernel.
+ * Batch normalisation: in training, one engine kernel forward and one backward
+ * on wasm and cpu (kernels/batchnorm.c), tfjs's autodiff on native
+ * TensorFlow; in evaluation, a folded scale and shift.
  */
 import * as tf from '@tensorflow/tfjs';
 
 import { usesTfGradients } from './platform.js';
-import { columnMean, columnSum } from './reduce.js';
+import { batchNormBackwardKernel, batchNormForwardKernel } from './kernels/batchNormKernels.js';
 
 export interface BatchNormTrainResult<T extends tf.Tensor> {
   /** The normalised, scaled and shifted output, shaped like the input. */
@@ -21,18 +22,21 @@ export interface BatchNormTrainResult<T extends tf.Tensor> {
 }
 
 /**
- * Batch normalisation with batch statistics (training mode).
+ * Batch normalisation with batch statistics (training mode), optionally
+ * followed by ReLU6.
  *
- * y = (x - mean) * gamma * rsqrt(variance + eps) + beta, with mean and variance
- * taken over every axis but the last. The statistics are returned so the
- * caller can update its running averages (keep them with tf.keep when called
- * inside tf.tidy); no gradient flows through them. On wasm and cpu the
- * gradient is hand-built, with every reduction a product with a row of ones.
+ * y = act((x - mean) * gamma * rsqrt(variance + eps) + beta), with mean and
+ * variance taken over every axis but the last. The statistics are returned so
+ * the caller can update its running averages (keep them with tf.keep when
+ * called inside tf.tidy); no gradient flows through them. On wasm and cpu the
+ * forward and the gradient are one kernel each (kernels/batchnorm.c), which
+ * keeps only x for the backward pass.
  *
  * @param x Input [N,H,W,C] or [N,C].
  * @param gamma Scale [C].
  * @param beta Shift [C].
  * @param eps Added to the variance before the square root.
+ * @param relu6After apply ReLU6 to the result (fused on wasm and cpu).
  * @throws Error when gamma or beta does not have C elements.
  */
 export function batchNormTrain<T extends tf.Tensor4D | tf.Tensor2D>(
@@ -40,35 +44,27 @@ export function batchNormTrain<T extends tf.Tensor4D | tf.Tensor2D>(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps = 1e-5,
+  relu6After = false,
 ): BatchNormTrainResult<T> {
   checkChannels('batchNormTrain', x, [gamma, beta]);
-  if (usesTfGradients()) return batchNormTrainAutodiff(x, gamma, beta, eps);
+  if (usesTfGradients()) return batchNormTrainAutodiff(x, gamma, beta, eps, relu6After);
 
-  const c = x.shape[x.rank - 1];
-  const m = x.size / c;
   let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null = null;
 
   const op = tf.customGrad((xIn, gammaIn, betaIn, save) => {
-    const g = gammaIn as tf.Tensor1D;
-    const parts = tf.tidy(() => {
-      const rows = tf.reshape(xIn as tf.Tensor, [m, c]) as tf.Tensor2D;
-      const mean = columnMean(rows);
-      const centred = tf.sub(rows, mean);
-      const variance = columnMean(tf.square(centred) as tf.Tensor2D);
-      const rstd = tf.rsqrt(tf.add(variance, eps)) as tf.Tensor1D;
-      const xhat = tf.mul(centred, rstd) as tf.Tensor2D;
-      const y = tf.reshape(tf.add(tf.mul(xhat, g), betaIn as tf.Tensor1D), x.shape);
-      return { y, mean, variance, xhat, rstd };
-    });
-    (save as tf.GradSaveFunc)([parts.xhat, parts.rstd, g]);
+    const [y, mean, variance, rstd] = batchNormForwardKernel(
+      xIn as tf.Tensor, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, eps, relu6After);
+    (save as tf.GradSaveFunc)([xIn as tf.Tensor, gammaIn as tf.Tensor, betaIn as tf.Tensor,
+      mean, rstd]);
     // tfjs releases everything but the value when the custom op returns.
-    stats = { mean: tf.keep(parts.mean), variance: tf.keep(parts.variance) };
+    stats = { mean: tf.keep(tf.clone(mean)), variance: tf.keep(variance) };
 
     return {
-      value: parts.y,
+      value: y,
       gradFunc: (dy, saved) => {
-        const [xhat, rstd, sg] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
-        return batchNormTrainGrad(dy as tf.Tensor, xhat, rstd, sg);
+        const [sx, sg, sb, sm, sr] = saved as [tf.Tensor, ...tf.Tensor1D[]];
+        return batchNormBackwardKernel(dy as tf.Tensor,
+          { x: sx, gamma: sg, beta: sb, mean: sm, rstd: sr }, relu6After);
       },
     };
   });
@@ -82,37 +78,13 @@ export function batchNormTrain<T extends tf.Tensor4D | tf.Tensor2D>(
   return { y, mean, variance };
 }
 
-/**
- * Gradients of training-mode BN with respect to x, gamma and beta, from the
- * normalised input xhat [M,C] and 1/std [C] of the forward pass:
- * dbeta = sum dy, dgamma = sum dy * xhat,
- * dx = gamma/std * (dy - dbeta/M - xhat * dgamma/M).
- */
-function batchNormTrainGrad(
-  dy: tf.Tensor,
-  xhat: tf.Tensor2D,
-  rstd: tf.Tensor1D,
-  gamma: tf.Tensor1D,
-): tf.Tensor[] {
-  return tf.tidy(() => {
-    const [m] = xhat.shape;
-    const dyRows = tf.reshape(dy, xhat.shape) as tf.Tensor2D;
-    const dbeta = columnSum(dyRows);
-    const dgamma = columnSum(tf.mul(dyRows, xhat) as tf.Tensor2D);
-    const scale = tf.mul(gamma, rstd);
-    const shift = tf.mul(scale, tf.div(dbeta, m));
-    const slope = tf.mul(scale, tf.div(dgamma, m));
-    const dx = tf.sub(tf.mul(dyRows, scale), tf.add(tf.mul(xhat, slope), shift));
-    return [tf.reshape(dx, dy.shape), dgamma, dbeta];
-  });
-}
-
 /** The same normalisation with tfjs's own gradients (native TensorFlow). */
 function batchNormTrainAutodiff<T extends tf.Tensor4D | tf.Tensor2D>(
   x: T,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number,
+  relu6After: boolean,
 ): BatchNormTrainResult<T> {
   const axes = x.rank === 4 ? [0, 1, 2] : [0];
 
@@ -121,8 +93,8 @@ function batchNormTrainAutodiff<T extends tf.Tensor4D | tf.Tensor2D>(
     const centred = tf.sub(x, mean);
     const variance = tf.mean(tf.square(centred), axes) as tf.Tensor1D;
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
-    const y = tf.add(tf.mul(centred, scale), beta) as T;
-    return { y, mean, variance };
+    const normalised = tf.add(tf.mul(centred, scale), beta) as T;
+    return { y: relu6After ? tf.relu6(normalised) : normalised, mean, variance };
   });
 }
 

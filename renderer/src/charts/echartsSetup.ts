@@ -8,6 +8,7 @@ import {
   DataZoomComponent,
   GridComponent,
   LegendComponent,
+  MarkLineComponent,
   TitleComponent,
   TooltipComponent,
 } from 'echarts/components';
@@ -27,6 +28,7 @@ export function setupECharts(): void {
     DataZoomComponent,
     GridComponent,
     LegendComponent,
+    MarkLineComponent,
     TitleComponent,
     TooltipComponent,
     CanvasRenderer,
