@@ -11,7 +11,10 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { initBackend } from '../main/engine/backend.js';
-import { KERNELS_SOURCE_SHA256 } from '../main/engine/ops/kernels/kernelsWasm.generated.js';
+import {
+  KERNELS_SOURCE_SHA256,
+  KERNELS_WASM_BASE64,
+} from '../main/engine/ops/kernels/kernelsWasm.generated.js';
 import { KERNEL_SOURCES, sourcesSha256 } from '../main/engine/ops/kernels/sources.js';
 import { batchNormTrain, depthwiseConv } from '../main/engine/ops/index.js';
 import { Rng } from '../main/engine/rng.js';
@@ -60,7 +63,37 @@ function maxRelativeError(ours: Float32Array, reference: Float32Array): number {
   return diff / scale;
 }
 
+/** The ids of a wasm binary's sections, in order (1 type, 2 import, 11 data...). */
+function sectionIds(binary: Uint8Array): number[] {
+  const ids: number[] = [];
+  let at = 8;
+  while (at < binary.length) {
+    ids.push(binary[at]);
+    at += 1;
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = binary[at++];
+      size |= (byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+    }
+    at += size;
+  }
+  return ids;
+}
+
 describe('the kernel module', () => {
+  it('imports its memory and brings no data into it, so it may run on tfjs\'s heap', () => {
+    const binary = Buffer.from(KERNELS_WASM_BASE64, 'base64');
+    const module = new WebAssembly.Module(binary);
+
+    expect(WebAssembly.Module.imports(module)).toEqual([
+      { module: 'env', name: 'memory', kind: 'memory' },
+    ]);
+    // Section 11 would hold data segments, written into the memory at start-up.
+    expect(sectionIds(binary)).not.toContain(11);
+    expect(sectionIds(binary)).toContain(10);
+  });
+
   it('was built from the committed C sources (run `npm run build:kernels` after editing them)',
     () => {
       const contents = KERNEL_SOURCES.map((f) => readFileSync(path.join(KERNEL_DIR, f)));

@@ -140,13 +140,14 @@ function scoreStep(options: StepOptions) {
   const preset = getPreset('fmnist');
   const batch = 256;
   const supernet = new Supernet(preset, 10, SPACE);
-  const arch = randomArchitecture(preset, SPACE, new Rng(3));
+  const rng = new Rng(3);
   const x = tf.randomNormal([batch, preset.inputSize, preset.inputSize,
     preset.inputChannels]) as tf.Tensor4D;
   const idle = process.memoryUsage().rss;
 
+  // A fresh random sub-network each step, so the figure averages over the space.
   const once = () => {
-    const logits = supernet.forwardSinglePath(x, arch, false);
+    const logits = supernet.forwardSinglePath(x, randomArchitecture(preset, SPACE, rng), false);
     logits.dataSync();
     logits.dispose();
   };

@@ -14,6 +14,7 @@ import {
   depthwiseGradFilterKernel,
   depthwiseGradInputKernel,
   hasEngineKernels,
+  MAX_KERNEL_SIZE,
 } from './kernels/depthwiseKernels.js';
 import { matMul, noGradient } from './matmul.js';
 import { ALL_GRADIENTS, usesTfGradients, type OpGradients } from './platform.js';
@@ -82,7 +83,7 @@ export function depthwiseConv(
     return tf.tidy(() => tf.depthwiseConv2d(tf.pad(x, pad), w, stride, 'valid'));
   }
 
-  if (hasEngineKernels()) {
+  if (hasEngineKernels() && k <= MAX_KERNEL_SIZE) {
     return withGradients('depthwiseConv', x, w, grads, {
       // tfjs-wasm's own 3x3 forward (XNNPACK) beat ours 2x; ours wins at 5x5 and 7x7.
       forward: (xs, ws) =>

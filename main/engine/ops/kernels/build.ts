@@ -2,7 +2,8 @@
  * `npm run build:kernels`: compiles the engine's C kernels (depthwise.c,
  * batchnorm.c) to one WebAssembly module with 128-bit SIMD (Debian:
  * `apt-get install clang lld`) and writes the binary, base64 encoded, into
- * kernelsWasm.generated.ts with the SHA-256 of the sources it came from. The binary is committed, so neither users nor CI need clang; a
+ * kernelsWasm.generated.ts with the SHA-256 of the sources it came from. The
+ * binary is committed, so neither users nor CI need clang; a
  * test checks that the committed binary was built from the committed source.
  */
 import { execFileSync } from 'node:child_process';
@@ -31,6 +32,15 @@ try {
   } catch (err) {
     console.error(`clang failed (${(err as Error).message}); install it with ` +
       '`apt-get install clang lld` (it needs wasm-ld from lld)');
+    process.exit(1);
+  }
+
+  // The module shares tfjs's heap, so it must not keep a stack in memory
+  // (clang spills arrays and large structs there, through global 0).
+  const listing = execFileSync('llvm-objdump-14', ['-d', output], { encoding: 'utf8' });
+  if (/global\.(get|set)/.test(listing)) {
+    console.error('the kernels use a stack in memory (global.get/set of __stack_pointer): ' +
+      'pass working arrays in as scratch instead of declaring them in a function');
     process.exit(1);
   }
 

@@ -33,6 +33,16 @@ function shapes(a: Attrs): { x: number[]; y: number[]; w: number[] } {
   };
 }
 
+/** Tap lists as long as depthwise.c's (MAX_TAPS ints each), two of them, then a row. */
+const MAX_TAPS = 256;
+
+/** The largest kernel the kernels take: k * k taps must fit one tap list. */
+export const MAX_KERNEL_SIZE = 15;
+
+function scratchFloats(channels: number): number {
+  return 2 * MAX_TAPS + channels;
+}
+
 let registered = false;
 
 /** Registers the three kernels on the wasm and cpu backends (once). */
@@ -53,7 +63,7 @@ function register(): void {
         kernelFunc: ({ inputs, backend, attrs }) => {
           const a = attrs as unknown as Attrs;
           return runKernel(backend, fn, [inputs.a as tf.TensorInfo, inputs.b as tf.TensorInfo],
-            [{ shape: shapeOf(a) }], 0, [...a.xShape, a.k, a.stride])[0];
+            [{ shape: shapeOf(a) }], scratchFloats(a.xShape[3]), [...a.xShape, a.k, a.stride])[0];
         },
       });
     }
