@@ -18,7 +18,7 @@ import { benchOps } from '../engine/ops/bench.js';
 import { generateArchitectures, sweepBudgets } from '../engine/pipeline/generate.js';
 import { getPreset } from '../engine/space/presets.js';
 import { randomPrior } from '../engine/space/priors.js';
-import { parseArgs, UsageError } from './args.js';
+import { formatOptions, parseArgs, UsageError, type OptionSpecs } from './args.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TORCH_SCRIPT = path.join(ROOT, 'resources/bench/torch_steps.py');
@@ -73,10 +73,14 @@ function runJson(command: string, args: string[]): Record<string, unknown> {
   return JSON.parse(lines.at(-1) as string) as Record<string, unknown>;
 }
 
-/** A Python that imports torch: SGNAS_PYTHON, Debian's, or the first on PATH. */
+/**
+ * A Python that imports torch: SGNAS_PYTHON when set (only that one), else
+ * Debian's, else the first on PATH.
+ */
 function findTorchPython(): { python: string; version: string } | null {
-  const candidates = [process.env.SGNAS_PYTHON, '/usr/bin/python3', 'python3'];
-  for (const python of candidates.filter((c): c is string => !!c)) {
+  const chosen = process.env.SGNAS_PYTHON;
+  const candidates = chosen ? [chosen] : ['/usr/bin/python3', 'python3'];
+  for (const python of candidates) {
     try {
       const version = execFileSync(python, ['-c', 'import torch; print(torch.__version__)'],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -121,15 +125,46 @@ async function benchGeneration(budgets: number): Promise<number> {
 
 const fmt = (v: number | null, digits = 1) => (v === null ? '-' : v.toFixed(digits));
 
+const OPTIONS = {
+  json: { kind: 'boolean', help: 'end with one JSON line' },
+  backend: { kind: 'string', help: 'force our backend (tensorflow-gpu, tensorflow, wasm, cpu)' },
+  steps: { kind: 'number', help: 'timed steps per comparison (6)' },
+  warmup: { kind: 'number', help: 'untimed steps first (2)' },
+  only: { kind: 'string', help: `comparisons to run, comma-separated (all): ` +
+    COMPARISONS.map((c) => c.name).join(', ') },
+  ops: { kind: 'boolean', help: 'also time each op of the engine' },
+  help: { kind: 'boolean', help: 'show this help' },
+} satisfies OptionSpecs;
+
+/** The comparisons --only names; every name must be known. */
+function chosenComparisons(only: string | undefined): Comparison[] {
+  if (only === undefined) return COMPARISONS;
+  const names = only.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const unknown = names.filter((n) => !COMPARISONS.some((c) => c.name === n));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new UsageError(`--only: unknown comparison '${unknown.join(', ') || only}'; ` +
+      `choose from ${COMPARISONS.map((c) => c.name).join(', ')}`);
+  }
+  return COMPARISONS.filter((c) => names.includes(c.name));
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { options } = parseArgs(argv, {
-    json: { kind: 'boolean', help: 'end with one JSON line' },
-    backend: { kind: 'string', help: 'force our backend' },
-    steps: { kind: 'number', help: 'timed steps per comparison (6)' },
-    warmup: { kind: 'number', help: 'untimed steps first (2)' },
-    only: { kind: 'list', help: 'comparisons to run, by index (all)' },
-    ops: { kind: 'boolean', help: 'also time each op of the engine' },
-  });
+  const { options } = parseArgs(argv, OPTIONS);
+  if (options.help) {
+    console.log('usage: npm run bench -- [options]\n\nOur engine against the same networks ' +
+      'in PyTorch, step by step, in images per second.\n\n' + formatOptions(OPTIONS));
+    return 0;
+  }
+  const comparisons = chosenComparisons(options.only as string | undefined);
+  const steps = (options.steps as number | undefined) ?? 6;
+  const warmup = (options.warmup as number | undefined) ?? 2;
+  for (const [name, value] of [['steps', steps], ['warmup', warmup]] as const) {
+    if (!Number.isInteger(value) || value < (name === 'steps' ? 1 : 0)) {
+      throw new UsageError(`--${name} must be a whole number of at least ` +
+        `${name === 'steps' ? 1 : 0}, got ${value}`);
+    }
+  }
+
   const backend = await initBackend(options.backend as BackendName | undefined);
   const skipped = backend.tried.length ? ` (${backend.tried.join('; ')})` : '';
   console.log(`our backend: ${backend.name}${skipped}`);
@@ -139,15 +174,11 @@ async function main(argv: string[]): Promise<number> {
     : 'PyTorch: not found, so only our side is measured; on Debian install it with ' +
       '`apt-get install python3-torch` (or point SGNAS_PYTHON at a python with torch)');
 
-  const steps = (options.steps as number | undefined) ?? 6;
-  const warmup = (options.warmup as number | undefined) ?? 2;
-  const only = options.only as number[] | undefined;
   const rows: ComparisonRow[] = [];
   console.log(`${'step'.padEnd(26)} ${'ours img/s'.padStart(10)} ${'torch img/s'.padStart(11)} ` +
     `${'ratio'.padStart(6)}  threads  ${'peak MB ours/torch'.padStart(18)}`);
 
-  for (const [i, c] of COMPARISONS.entries()) {
-    if (only && !only.includes(i)) continue;
+  for (const c of comparisons) {
     const a = ours(c, steps, warmup, options.backend as string | undefined);
     const b = torchPython ? torch(torchPython.python, c, steps, warmup) : null;
     const row: ComparisonRow = {

@@ -29,13 +29,13 @@ import { openTrainedRun } from '../engine/experiments/trainedRun.js';
 import { CPU_SCRATCH_TRAINING, trainFromScratch, type ScratchResult }
   from '../engine/experiments/trainScratch.js';
 import { initBackend } from '../engine/backend.js';
-import { loadDataset } from '../engine/data/dataset.js';
+import { detectFormat, loadDataset } from '../engine/data/dataset.js';
 import { subsetBalanced } from '../engine/data/split.js';
 import { parseSearchConfig, type SearchConfig } from '../engine/pipeline/config.js';
 import { defaultSearchConfig } from '../engine/pipeline/defaults.js';
 import { checkBudgets } from '../engine/pipeline/generate.js';
 import { readRunConfig, writeFileAtomic } from '../engine/pipeline/runFolder.js';
-import { closeSearch, spaceOptionsOf } from '../engine/pipeline/search.js';
+import { checkSearchConfig, closeSearch, spaceOptionsOf } from '../engine/pipeline/search.js';
 import { formatArchitecture, parseArchitectureText } from '../engine/space/architecture.js';
 import { flopsM, paramCount } from '../engine/space/costModel.js';
 import { getPreset } from '../engine/space/presets.js';
@@ -118,13 +118,18 @@ export function baselineReport(method: BaselineMethod, results: BaselineResult[]
 
 /**
  * Turns an experiment into a plan: validates what can be checked without
- * training (the source folder's config, the architecture text), and builds
- * the configuration stored with the run and the body that runs it.
+ * training (explicit budgets against the source run's FLOPs range, the
+ * evolution's parents against its population, train-scratch's data folder
+ * and architecture), and builds the configuration stored with the run and the
+ * body that runs it. Callers plan before they register, so a refused
+ * experiment leaves no run behind.
  *
  * @param spec a validated experiment (experimentInputSchema's output).
  * @param places the resolved source folder and optional output folders.
- * @throws ExperimentSetupError when a kind needs a source folder and has none,
- *   or the architecture of train-scratch does not parse.
+ * @throws ExperimentSetupError naming the value, what is allowed and the fix:
+ *   a kind that needs a source folder has none, a target budget outside the
+ *   space, more parents than the population, a missing or unreadable data
+ *   folder, an architecture that does not fit the space.
  */
 export function planExperiment<S extends ExperimentSpec>(
   spec: S,
@@ -248,10 +253,12 @@ function planBaseline(
   sourceDir: string,
 ): KindPlan {
   const settings = baselineSettingsOf(spec);
+  if (method === 'evolution') checkParents(settings);
+  if (spec.targetsM) checkTargets(spec.targetsM, sourceDir);
   const scoring = scoringOf(spec);
   let classes = 10;
 
-  const body = async ({ hooks }: ExperimentRunContext) => {
+  const body = async ({ runDir, hooks, keepPartial }: ExperimentRunContext) => {
     const ctx = await openTrainedRun(sourceDir, false, { log: hooks.log, signal: hooks.signal });
     try {
       classes = ctx.data.classes;
@@ -261,6 +268,15 @@ function planBaseline(
       } catch (err) {
         throw new ExperimentSetupError((err as Error).message);
       }
+
+      // A cancel or Ctrl-C part-way keeps the budgets whose search finished.
+      const finished: BaselineResult[] = [];
+      keepPartial(() => finished.length === 0 ? {} : {
+        architectures: baselineArchitectures(finished, classes, sourceDir),
+        artifacts: writeResults(runDir, { ...baselineReport(method, finished), partial: true,
+          plannedTargetsM: budgetsM }),
+      });
+
       const scorer = new ArchitectureScorer(ctx.supernet, ctx.data.validation, ctx.data.train,
         scoring);
       return await runBaselines(scorer, method, budgetsM, settings, {
@@ -271,6 +287,7 @@ function planBaseline(
             value: scored.accuracy }]);
           hooks.onProgress?.((b + index / planned) / budgetsM.length, method);
         },
+        onSearchEnd: (result) => finished.push(result),
       });
     } finally {
       closeSearch(ctx);
@@ -292,6 +309,29 @@ function planBaseline(
   };
 }
 
+/** Evolution keeps its top parents out of its population, so it needs no more of them. */
+function checkParents(settings: BaselineSettings): void {
+  const { parents, population } = settings.evolution;
+  if (parents > population) {
+    throw new ExperimentSetupError(`evolution keeps its top parents out of its population, ` +
+      `but parents is ${parents} and population ${population}: lower parents (--parents) to ` +
+      `at most ${population} or raise the population (--population)`);
+  }
+}
+
+/**
+ * Explicit target budgets must lie inside the source run's FLOPs range; this
+ * reads only its config.json, so it runs before anything is registered.
+ */
+function checkTargets(targetsM: readonly number[], sourceDir: string): void {
+  const config = readRunConfig(sourceDir);
+  try {
+    checkBudgets(targetsM, getPreset(config.preset), spaceOptionsOf(config));
+  } catch (err) {
+    throw new ExperimentSetupError(`targets: ${(err as Error).message} (--targets / targetsM)`);
+  }
+}
+
 function baselineArchitectures(results: BaselineResult[], classes: number,
   runDir: string): ArchitectureInput[] {
   const preset = getPreset(readRunConfig(runDir).preset);
@@ -308,6 +348,7 @@ function baselineArchitectures(results: BaselineResult[], classes: number,
 function planCompare(spec: Spec<'compare-search'>, sourceDir: string | null): KindPlan {
   const search = spec.search ?? defaultSearchConfig('fmnist');
   const settings = baselineSettingsOf(spec);
+  checkParents(settings);
   const scoring = scoringOf(spec);
 
   const body = ({ runDir: own, hooks }: ExperimentRunContext) => compareSearch({
@@ -375,11 +416,14 @@ function planScratch(spec: Spec<'train-scratch'>, sourceDir: string | null,
     ...(spec.dataDir === undefined ? {} : { dataDir: spec.dataDir }),
   });
   const preset = getPreset(search.preset);
+  checkDataFolder(search);
   let arch: Architecture;
   try {
-    arch = parseArchitectureText(spec.architecture.trim(), preset, ANY_VALID);
+    // The search's own rules (forced sampling: skips only at the end), so an
+    // architecture the space cannot hold is refused rather than reordered.
+    arch = parseArchitectureText(spec.architecture.trim(), preset, spaceOptionsOf(search));
   } catch (err) {
-    throw new ExperimentSetupError((err as Error).message);
+    throw new ExperimentSetupError(`architecture: ${(err as Error).message}`);
   }
   const training = trainingOf(spec);
 
@@ -415,6 +459,25 @@ function planScratch(spec: Spec<'train-scratch'>, sourceDir: string | null,
     body: body as KindPlan['body'],
     record: record as KindPlan['record'],
   };
+}
+
+/**
+ * The checks a search makes of its data folder before it registers
+ * (checkSearchConfig), plus that the folder can be listed and holds a
+ * dataset format the loader reads.
+ */
+function checkDataFolder(search: SearchConfig): void {
+  try {
+    checkSearchConfig(search);
+    if (search.dataDir !== undefined) detectFormat(search.dataDir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'ENOTDIR'
+      ? `data folder ${search.dataDir} cannot be read (${code}): pass a readable folder ` +
+        'holding MNIST-family IDX files or CIFAR-10 binaries'
+      : (err as Error).message;
+    throw new ExperimentSetupError(why);
+  }
 }
 
 function trainingOf(spec: Spec<'train-scratch'>) {

@@ -161,6 +161,12 @@ export function crop(image: RgbaImage, margins: Margins): RgbaImage {
 
 /** A colour drawn with some opacity over white, as the screen shows it. */
 export function overWhite(hex: string, opacity: number): string {
-  const mixed = hexToRgb(hex).map((c) => Math.round(c * opacity + 255 * (1 - opacity)));
+  return over(hex, opacity, '#ffffff');
+}
+
+/** The colour `hex` shows at `opacity` over the colour `background`. */
+export function over(hex: string, opacity: number, background: string): string {
+  const under = hexToRgb(background);
+  const mixed = hexToRgb(hex).map((c, i) => Math.round(c * opacity + under[i] * (1 - opacity)));
   return `#${mixed.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
 }

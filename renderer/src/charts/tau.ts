@@ -107,6 +107,8 @@ export function buildTauOption(sweeps: readonly TauSweep[]): EChartsOption {
         name: s.label,
         type: 'scatter' as const,
         symbolSize: 9,
+        // Above the y = x line: a point on target must not be hidden by it.
+        z: 3,
         itemStyle: { color: seriesColor(i), opacity: POINT_OPACITY },
         data: s.points.map((p): [number, number] => [p.targetM, p.flopsM]),
       })),
