@@ -28,7 +28,7 @@ interface BenchJson {
 /** Runs the bench on the scoring step only, one timed step. */
 function bench(env: NodeJS.ProcessEnv = {}): { json: BenchJson; stdout: string } {
   const child = spawnSync(process.execPath, ['--import', 'tsx', 'main/cli/bench.ts', '--json',
-    '--steps', '1', '--warmup', '1', '--only', 'score-fmnist'],
+    '--steps', '1', '--warmup', '1', '--only', 'score-fmnist', '--rounds', '1'],
   { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
   expect(child.status, child.stderr).toBe(0);
   const lines = child.stdout.trim().split('\n');

@@ -134,11 +134,16 @@ describe('random-subnet study', () => {
     expect(report.generated.map((g) => g.targetM)).toEqual([0.85, 1.5]);
     for (const g of report.generated) {
       const cheaper = report.random.filter((r) => r.flopsM <= g.flopsM);
+      // No random architecture as cheap: nothing to compare with, so no share.
       const expected = cheaper.length === 0
-        ? 1
+        ? undefined
         : cheaper.filter((r) => g.accuracy >= r.accuracy).length / cheaper.length;
       expect(g.beatsShare).toBe(expected);
     }
+    const shares = report.generated.flatMap((g) => g.beatsShare ?? []);
+    const mean = shares.reduce((s, v) => s + v, 0) / shares.length;
+    // The mean is over the budgets that have a share (NaN when none has one).
+    expect(report.meanBeatsShare).toEqual(shares.length > 0 ? mean : Number.NaN);
   });
 });
 

@@ -4,7 +4,8 @@
  * completed, runs the experiment in the job runner's child process, and
  * experimentResult returns the report the run wrote.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -18,7 +19,9 @@ import { DEFAULT_SCORING } from '../main/engine/experiments/scorer.js';
 import { CPU_SCRATCH_TRAINING } from '../main/engine/experiments/trainScratch.js';
 import { parseSearchConfig } from '../main/engine/pipeline/config.js';
 import { defaultSearchConfig } from '../main/engine/pipeline/defaults.js';
-import { createExperimentRun } from '../main/jobs/experimentJob.js';
+import { openWorkbench } from '../main/api/workbench.js';
+import { createExperimentRun, executeExperiment } from '../main/jobs/experimentJob.js';
+import { planExperiment, type ExperimentSpec } from '../main/jobs/experimentKinds.js';
 import { JobRunner, type JobProgress } from '../main/jobs/jobRunner.js';
 import { createSearchRun, executeSearchRun } from '../main/jobs/searchJob.js';
 import { RunRegistry } from '../main/registry/index.js';
@@ -217,7 +220,8 @@ describe('startExperiment through the job runner', () => {
 
     const answer = await dispatch(handlers, 'resumeRun', { runId: run.id });
     expect(answer).toMatchObject({ ok: false, error: { code: 'conflict' } });
-    expect(JSON.stringify(answer)).toMatch(/start it again with startExperiment/);
+    expect(JSON.stringify(answer)).toMatch(/a baseline-evolution run cannot resume .*start it /);
+    expect(JSON.stringify(answer)).toMatch(/the GUI's Experiments view/);
   });
 
   it('says a search run has no experiment results', async () => {
@@ -225,4 +229,69 @@ describe('startExperiment through the job runner', () => {
     expect(answer).toMatchObject({ ok: false, error: { code: 'not-found' } });
     expect(JSON.stringify(answer)).toMatch(/is a search run, not an experiment/);
   });
+});
+
+describe('an experiment stopped part-way', () => {
+  /** Two budgets of 6 random architectures; the abort comes during the second budget. */
+  async function stopDuringSecondBudget(interrupted: boolean) {
+    const spec = experimentInputSchema.parse({ kind: 'baseline-random', sourceRunId,
+      budgets: 2, samples: 6, seed: 3, ...SCORING }) as ExperimentSpec;
+    const plan = planExperiment(spec, { sourceDir: registry.runFolder(sourceRunId) });
+    const stop = new AbortController();
+    const { run } = await executeExperiment(registry, plan.run, plan.body, plan.record, {
+      signal: stop.signal,
+      interruptedOnAbort: () => interrupted,
+      // Progress is (budget + evaluations / 6) / 2: above 1/2 means budget 2 has begun.
+      onProgress: (fraction) => {
+        if (fraction > 0.5) stop.abort();
+      },
+    });
+    return run;
+  }
+
+  it('keeps the budgets that finished when cancelled, its results marked partial', async () => {
+    const run = await stopDuringSecondBudget(false);
+
+    expect(run.status).toBe('cancelled');
+    const rows = await registry.listArchitectures(run.id);
+    expect(rows).toHaveLength(1);
+    const report = JSON.parse(readFileSync(path.join(registry.runFolder(run.id), 'results',
+      'experiment.json'), 'utf8'));
+    expect(report.partial).toBe(true);
+    expect(report.plannedTargetsM).toHaveLength(2);
+    expect(report.budgets).toHaveLength(1);
+    expect(report.budgets[0].evaluations).toBe(6);
+    // The kept budget's best is the maximum of the six scores recorded for budget 0.
+    const scores = (await registry.getMetrics(run.id, { stage: 'random', name: 'accuracy' }))
+      .filter((m) => m.epoch === 0).map((m) => m.value);
+    expect(scores).toHaveLength(6);
+    expect(rows[0].accuracy).toBe(Math.max(...scores));
+    expect(report.budgets[0].accuracy).toBe(rows[0].accuracy);
+  }, 120_000);
+
+  it('ends interrupted, not cancelled, when the process is stopping (Ctrl-C, shutdown)',
+    async () => {
+      const run = await stopDuringSecondBudget(true);
+
+      expect(run.status).toBe('interrupted');
+      expect(await registry.listArchitectures(run.id)).toHaveLength(1);
+    }, 120_000);
+});
+
+describe('closing the workbench (npm run serve stopped)', () => {
+  it('stops the experiments in progress, which end interrupted, not running', async () => {
+    const workbench = await openWorkbench({ dbPath: env.db, resourcesDir: env.home });
+    const { runId } = await workbench.handlers.startExperiment({ experiment: {
+      kind: 'baseline-random', sourceRunId, budgets: 1, samples: 5000, ...SCORING } });
+
+    // Wait until the worker has started the run (it then owns the status).
+    const deadline = Date.now() + 60_000;
+    while ((await registry.getRun(runId)).status !== 'running' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect((await registry.getRun(runId)).status).toBe('running');
+
+    await workbench.close();
+    expect((await registry.getRun(runId)).status).toBe('interrupted');
+  }, 90_000);
 });

@@ -17,6 +17,7 @@ import {
 } from '../main/engine/ops/kernels/kernelsWasm.generated.js';
 import { KERNEL_SOURCES, sourcesSha256 } from '../main/engine/ops/kernels/sources.js';
 import { batchNormTrain, depthwiseConv } from '../main/engine/ops/index.js';
+import { matMul } from '../main/engine/ops/matmul.js';
 import { Rng } from '../main/engine/rng.js';
 
 const KERNEL_DIR = path.join(import.meta.dirname, '../main/engine/ops/kernels');
@@ -101,6 +102,20 @@ describe('the kernel module', () => {
     });
 });
 
+describe("wasm's Identity kernel", () => {
+  it('shares a clone\'s data instead of copying it, and the data outlives the original', () => {
+    const backend = tf.backend() as unknown as { getMemoryOffset(id: unknown): number };
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+
+    // One buffer for both: what saves a copy of every tensor a gradient keeps.
+    expect(backend.getMemoryOffset(b.dataId)).toBe(backend.getMemoryOffset(a.dataId));
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+    b.dispose();
+  });
+});
+
 describe('fused batch norm + ReLU6 in training mode', () => {
   // 6 channels: one SIMD step and a tail of two. gamma near 3 and beta near
   // 3 spread the normalised values over about -6..12, on both sides of 0 and
@@ -166,6 +181,35 @@ describe('depthwise kernels', () => {
           ['value', 'dx', 'dw'].forEach((label, i) => {
             expect(actual[i].length, label).toBe(expected[i].length);
             expect(maxRelativeError(actual[i], expected[i]), label).toBeLessThan(2e-4);
+          });
+        });
+    }
+  }
+});
+
+describe('matrix product kernels', () => {
+  // 13 x 7 times 7 x 10: every blocked loop (4 rows, 4 weight rows, 8 columns)
+  // leaves a tail; 64 x 16 times 16 x 24 has none.
+  for (const backend of ['wasm', 'cpu']) {
+    for (const [m, k, n] of [[13, 7, 10], [64, 16, 24]]) {
+      it(`match tf.matMul in value and both gradients on ${backend}, ${m}x${k} times ${k}x${n}`,
+        async () => {
+          const rng = new Rng(m + k + n);
+          const shapes = [[m, k], [k, n]];
+          const [a, b] = shapes.map((s) => seeded(rng, s));
+          const data = [a, b].map((t) => [Array.from(t.dataSync())]);
+          const upstream = Array.from(seeded(rng, [m * n]).dataSync());
+          tf.dispose([a, b]);
+
+          await tf.setBackend('cpu');
+          const expected = valueAndGrads((x, w) => tf.matMul(x, w), data, shapes, upstream);
+          await tf.setBackend(backend);
+          const actual = valueAndGrads((x, w) => matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+            data, shapes, upstream);
+
+          ['value', 'da', 'db'].forEach((label, i) => {
+            expect(actual[i].length, label).toBe(expected[i].length);
+            expect(maxRelativeError(actual[i], expected[i]), label).toBeLessThan(2e-5);
           });
         });
     }

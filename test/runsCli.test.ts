@@ -239,6 +239,63 @@ describe('runs resume', () => {
       expect(out.stderr).toContain('read-only');
     });
 
+  it('refuses an interrupted baseline before announcing anything, saying to start it again',
+    async () => {
+      const [stopped] = await seed(async (registry) => {
+        const run = await registry.createRun({ kind: 'baseline-evolution',
+          config: { experiment: { kind: 'baseline-evolution' } } });
+        await registry.markRunning(run.id);
+        return [await registry.finish(run.id, 'interrupted')];
+      });
+      let called = false;
+      const never = async () => {
+        called = true;
+      };
+
+      const out = await runs(['resume', stopped.id, '--db', db],
+        { resume: never, resumeExperiment: never });
+
+      expect(out.code).toBe(2);
+      expect(called).toBe(false);
+      expect(out.stdout).not.toContain('resuming');
+      expect(out.stderr).toContain('a baseline-evolution run cannot resume');
+      expect(out.stderr).toContain('start it again with the same settings: ' +
+        "`sgnas baseline-evolution ...` or the GUI's Experiments view");
+      expect(out.stderr).not.toContain('only search runs');
+    });
+
+  it('resumes an interrupted ablation as an experiment, not through the search callback',
+    async () => {
+      const [stopped] = await seed(async (registry) => {
+        const run = await registry.createRun({ kind: 'ablation',
+          config: { experiment: { kind: 'ablation' } } });
+        await registry.markRunning(run.id);
+        return [await registry.finish(run.id, 'interrupted')];
+      });
+      const searchResumes: string[] = [];
+      const experimentResumes: string[] = [];
+      const resumeExperiment = async (run: RunRecord) => {
+        experimentResumes.push(run.id);
+        const registry = await RunRegistry.open(db, { migrationsFolder: MIGRATIONS });
+        await registry.markRunning(run.id);
+        await registry.finish(run.id, 'completed');
+        registry.close();
+      };
+
+      const out = await runs(['resume', stopped.id, '--db', db], {
+        resume: async (run) => {
+          searchResumes.push(run.id);
+        },
+        resumeExperiment,
+      });
+
+      expect(out.code).toBe(0);
+      expect(experimentResumes).toEqual([stopped.id]);
+      expect(searchResumes).toEqual([]);
+      expect(out.stdout).toContain(`resuming run ${stopped.id} (ablation, interrupted)`);
+      expect(out.stdout).toContain(`run ${stopped.id} is completed`);
+    });
+
   it('exits 1 when the resumed run ends failed', async () => {
     const [broken] = await seed(async (registry) => {
       const run = await registry.createRun({ kind: 'supernet', config: {} });

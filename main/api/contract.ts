@@ -282,6 +282,16 @@ const evolutionFields = {
   mutationRate: z.number().min(0).max(1).default(0.1),
 };
 
+/** Evolution keeps its top parents out of its population. */
+const parentsWithinPopulation = {
+  path: ['parents'],
+  error: (issue: { input: unknown }) => {
+    const { parents, population } = issue.input as { parents: number; population: number };
+    return `parents ${parents} exceeds population ${population}: evolution keeps its top ` +
+      `parents out of its population; pass parents <= ${population} or raise population`;
+  },
+};
+
 /** N budgets spread over the constraint interval, or explicit targets in MFLOPs. */
 const budgetFields = {
   budgets: count(1, 200).default(10),
@@ -303,14 +313,16 @@ export const experimentInputSchema = z.discriminatedUnion('kind', [
     seed: seed.default(0),
     ...scoringFields,
   }),
-  z.strictObject({
-    kind: z.literal('baseline-evolution'),
-    sourceRunId: runIdSchema,
-    ...budgetFields,
-    ...evolutionFields,
-    seed: seed.default(0),
-    ...scoringFields,
-  }),
+  z
+    .strictObject({
+      kind: z.literal('baseline-evolution'),
+      sourceRunId: runIdSchema,
+      ...budgetFields,
+      ...evolutionFields,
+      seed: seed.default(0),
+      ...scoringFields,
+    })
+    .refine((v) => v.parents <= v.population, parentsWithinPopulation),
   z
     .strictObject({
       kind: z.literal('compare-search'),
@@ -327,7 +339,8 @@ export const experimentInputSchema = z.discriminatedUnion('kind', [
     .refine((v) => v.sourceRunId === undefined || v.search === undefined, {
       path: ['search'],
       message: 'give either sourceRunId (use its supernet) or search (train one), not both',
-    }),
+    })
+    .refine((v) => v.parents <= v.population, parentsWithinPopulation),
   z.strictObject({
     kind: z.literal('random-subnets'),
     sourceRunId: runIdSchema,

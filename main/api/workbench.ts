@@ -20,7 +20,10 @@ export interface Workbench {
   registry: RunRegistry;
   service: RegistryWorkbenchService;
   handlers: ApiHandlers;
-  /** Detaches from the job runner and closes the registry. */
+  /**
+   * Stops the runs in progress (their workers record them interrupted, so
+   * they can be resumed), then closes the service and the registry.
+   */
   close(): Promise<void>;
 }
 
@@ -43,6 +46,8 @@ export async function openWorkbench(options: WorkbenchOptions): Promise<Workbenc
     service,
     handlers: createHandlers(service),
     async close() {
+      // Before the registry closes: each worker writes its own 'interrupted'.
+      await jobs.shutdown();
       service.close();
       generators.close();
       registry.close();

@@ -20,7 +20,9 @@ import { CPU_ABLATION } from '../engine/experiments/ablation.js';
 import { CPU_PRIOR_STUDY } from '../engine/experiments/priorStudy.js';
 import { DEFAULT_SCORING } from '../engine/experiments/scorer.js';
 import { CPU_SCRATCH_TRAINING } from '../engine/experiments/trainScratch.js';
+import type { SearchConfig } from '../engine/pipeline/config.js';
 import { readRunConfig } from '../engine/pipeline/runFolder.js';
+import { spaceOptionsOf } from '../engine/pipeline/search.js';
 import { parseArchitectureJson, parseArchitectureText, formatArchitecture }
   from '../engine/space/architecture.js';
 import { getPreset } from '../engine/space/presets.js';
@@ -46,12 +48,17 @@ const COMMON: OptionSpecs = {
   help: { kind: 'boolean', help: 'show this help' },
 };
 
-const BASELINE: OptionSpecs = {
-  ...COMMON,
+const BUDGETS: OptionSpecs = {
   budgets: { kind: 'number', help: 'N budgets spread over the constraint interval (10)' },
   targets: { kind: 'list', help: 'explicit budgets in MFLOPs, comma-separated' },
+};
+
+const RANDOM_OPTIONS: OptionSpecs = {
   samples: { kind: 'number',
     help: `random search: architectures per budget (${CPU_RANDOM_SEARCH.samples}; paper 1000)` },
+};
+
+const EVOLUTION_OPTIONS: OptionSpecs = {
   population: { kind: 'number',
     help: `evolution: population (${CPU_EVOLUTION.population}; paper 50)` },
   parents: { kind: 'number',
@@ -62,7 +69,17 @@ const BASELINE: OptionSpecs = {
     help: `evolution: chance a layer mutates (${CPU_EVOLUTION.mutationRate})` },
 };
 
-const COMPARE: OptionSpecs = { ...SEARCH_OPTIONS, ...BASELINE };
+/** Each baseline takes only its own method's settings. */
+const BASELINES: Record<BaselineMethod, OptionSpecs> = {
+  random: { ...COMMON, ...BUDGETS, ...RANDOM_OPTIONS },
+  evolution: { ...COMMON, ...BUDGETS, ...EVOLUTION_OPTIONS },
+};
+
+const COMPARE: OptionSpecs = { ...SEARCH_OPTIONS, ...COMMON, budgets: BUDGETS.budgets,
+  ...RANDOM_OPTIONS, ...EVOLUTION_OPTIONS };
+
+/** Options that only shape the search compare-search trains when no --run is given. */
+const TRAINING_ONLY = Object.keys(SEARCH_OPTIONS).filter((name) => !(name in COMMON));
 
 const SUBNETS: OptionSpecs = {
   ...COMMON,
@@ -85,9 +102,67 @@ const SCRATCH: OptionSpecs = {
 
 type Options = Record<string, unknown>;
 
-function num(options: Options, name: string, fallback: number): number {
+/**
+ * The ranges the API's experimentInputSchema accepts for each count, so the
+ * CLI refuses the same values with its own option names.
+ */
+const COUNT_RANGES: Record<string, [number, number]> = {
+  budgets: [1, 200], samples: [1, 100_000], population: [2, 10_000], parents: [1, 10_000],
+  generations: [1, 1000], 'validation-images': [1, 100_000], 'recal-batches': [0, 1000],
+  'recal-batch-size': [1, 4096], epochs: [1, 1000], 'batch-size': [1, 4096],
+  'train-subset': [1, 10_000_000], 'test-subset': [1, 10_000_000], candidates: [4, 1000],
+  'generator-epochs': [1, 10_000], 'generator-steps': [1, 10_000], 'supernet-epochs': [1, 1000],
+  seed: [0, 2 ** 31 - 1], 'sample-seed': [0, 2 ** 31 - 1],
+};
+
+/**
+ * A count option: a whole number inside its range, else a usage error that
+ * names the value, the range and a value to pass instead.
+ *
+ * @param fallback the value when the option is absent (undefined: stays absent).
+ */
+function num(options: Options, name: string, fallback: number): number;
+function num(options: Options, name: string, fallback: undefined): number | undefined;
+function num(options: Options, name: string, fallback: number | undefined): number | undefined {
   const value = options[name];
-  return typeof value === 'number' ? value : fallback;
+  if (typeof value !== 'number') return fallback;
+
+  const [min, max] = COUNT_RANGES[name] ?? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+  const example = fallback === undefined ? '' : `, e.g. --${name} ${fallback}`;
+  if (!Number.isInteger(value)) {
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got ` +
+      `${value}: pass a whole number${example}`);
+  }
+  if (value < min || value > max) {
+    throw new UsageError(`--${name} must be from ${min} to ${max}, got ${value}: pass a ` +
+      `value in that range${example}`);
+  }
+  return value;
+}
+
+/** A real-valued option inside (low, high] or [low, high], else a usage error. */
+function real(options: Options, name: string, fallback: number,
+  range: { low: number; high: number; lowOpen: boolean }): number {
+  const value = options[name];
+  if (typeof value !== 'number') return fallback;
+
+  const { low, high, lowOpen } = range;
+  if (!Number.isFinite(value) || (lowOpen ? value <= low : value < low) || value > high) {
+    throw new UsageError(`--${name} must be ${lowOpen ? 'above' : 'at least'} ${low} and at ` +
+      `most ${high}, got ${value}: pass e.g. --${name} ${fallback}`);
+  }
+  return value;
+}
+
+/** Explicit --targets: positive MFLOPs (their range is checked against the run's preset). */
+function targetsOf(options: Options): number[] | undefined {
+  const targets = options.targets as number[] | undefined;
+  const bad = targets?.find((t) => !(Number.isFinite(t) && t > 0));
+  if (bad !== undefined) {
+    throw new UsageError(`--targets must be positive budgets in MFLOPs, got ${bad}: pass ` +
+      'budgets inside the run\'s constraint interval, e.g. --targets 0.9,1.2');
+  }
+  return targets;
 }
 
 /** The scoring fields of an experiment, from --validation-images and the recal options. */
@@ -99,16 +174,24 @@ function scoringFrom(options: Options) {
   };
 }
 
-/** Both baselines' options (compare-search runs both). */
-function baselineFields(options: Options) {
-  return {
-    seed: num(options, 'seed', 0),
-    samples: num(options, 'samples', CPU_RANDOM_SEARCH.samples),
+function randomFields(options: Options) {
+  return { samples: num(options, 'samples', CPU_RANDOM_SEARCH.samples) };
+}
+
+function evolutionFields(options: Options) {
+  const fields = {
     population: num(options, 'population', CPU_EVOLUTION.population),
     parents: num(options, 'parents', CPU_EVOLUTION.parents),
     generations: num(options, 'generations', CPU_EVOLUTION.generations),
-    mutationRate: num(options, 'mutation-rate', CPU_EVOLUTION.mutationRate),
+    mutationRate: real(options, 'mutation-rate', CPU_EVOLUTION.mutationRate,
+      { low: 0, high: 1, lowOpen: false }),
   };
+  if (fields.parents > fields.population) {
+    throw new UsageError(`--parents ${fields.parents} exceeds --population ` +
+      `${fields.population}: evolution keeps its top parents out of its population; pass ` +
+      `--parents ${fields.population} or less, or raise --population`);
+  }
+  return fields;
 }
 
 function requireRun(options: Options, command: string): string {
@@ -124,14 +207,21 @@ function requireRun(options: Options, command: string): string {
   return options.run;
 }
 
-function interruptSignal(): AbortSignal {
+/**
+ * Ctrl-C stops the experiment after its current evaluation and leaves the run
+ * interrupted, as a search's Ctrl-C does; `runs cancel` (the registry's
+ * cancel flag) leaves it cancelled.
+ */
+function interruptSignal(): { signal: AbortSignal; interrupted: () => boolean } {
   const controller = new AbortController();
+  let interrupted = false;
   process.once('SIGINT', () => {
     console.error('interrupted: stopping after the current evaluation');
+    interrupted = true;
     controller.abort();
     process.once('SIGINT', () => process.exit(130));
   });
-  return controller.signal;
+  return { signal: controller.signal, interrupted: () => interrupted };
 }
 
 /** Plans an experiment; a problem the user can fix is a usage error. */
@@ -154,9 +244,11 @@ async function recorded<S extends ExperimentSpec>(
   const registry = await RunRegistry.open(resolveDbPath(options.db as string | undefined));
   try {
     await registry.markDeadRunsInterrupted();
+    const stop = interruptSignal();
     const { result, run } = await executeExperiment(registry, newRun, body, record, {
       log: (line) => console.log(line),
-      signal: interruptSignal(),
+      signal: stop.signal,
+      interruptedOnAbort: stop.interrupted,
       onRegistered: (r, dir) =>
         console.log(`run ${r.id} (${spec.kind}) registered; folder ${dir}`),
     });
@@ -171,22 +263,19 @@ async function recorded<S extends ExperimentSpec>(
 
 /** `sgnas baseline-random` and `sgnas baseline-evolution`. */
 export async function baselineCommand(command: string, argv: string[]): Promise<number> {
-  const { options } = parseArgs(argv, BASELINE);
+  const method: BaselineMethod = command === 'baseline-random' ? 'random' : 'evolution';
+  const specs = BASELINES[method];
+  const { options } = parseArgs(argv, specs);
   if (options.help) {
-    console.log(`usage: sgnas ${command} --run DIR [options]\n\n${formatOptions(BASELINE)}`);
+    console.log(`usage: sgnas ${command} --run DIR [options]\n\n${formatOptions(specs)}`);
     return 0;
   }
   const runDir = requireRun(options, command);
-  const method: BaselineMethod = command === 'baseline-random' ? 'random' : 'evolution';
-  const fields = baselineFields(options);
-  const common = { budgets: num(options, 'budgets', 10),
-    targetsM: options.targets as number[] | undefined, seed: fields.seed,
-    ...scoringFrom(options) };
+  const common = { budgets: num(options, 'budgets', 10), targetsM: targetsOf(options),
+    seed: num(options, 'seed', 0), ...scoringFrom(options) };
   const spec: ExperimentSpec = method === 'random'
-    ? { kind: 'baseline-random', ...common, samples: fields.samples }
-    : { kind: 'baseline-evolution', ...common, population: fields.population,
-      parents: fields.parents, generations: fields.generations,
-      mutationRate: fields.mutationRate };
+    ? { kind: 'baseline-random', ...common, ...randomFields(options) }
+    : { kind: 'baseline-evolution', ...common, ...evolutionFields(options) };
   const { result, code } = await recorded(options, spec, { sourceDir: runDir });
 
   if (result) {
@@ -240,8 +329,15 @@ export async function compareCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const runDir = options.run === undefined ? null : requireRun(options, 'compare-search');
+  const ignored = TRAINING_ONLY.filter((name) => options[name] !== undefined);
+  if (runDir && ignored.length > 0) {
+    throw new UsageError(`--run ${runDir} uses that run's trained supernet and generator, so ` +
+      `${ignored.map((n) => `--${n}`).join(', ')} (settings of the search trained without ` +
+      '--run) would be ignored: drop them, or drop --run to train a new search with them');
+  }
   const spec: ExperimentSpec = { kind: 'compare-search', budgets: num(options, 'budgets', 10),
-    search: searchConfigFromOptions(options), ...baselineFields(options),
+    ...(runDir ? {} : { search: searchConfigFromOptions(options) }),
+    seed: num(options, 'seed', 0), ...randomFields(options), ...evolutionFields(options),
     ...scoringFrom(options) };
   const { result, code } = await recorded(options, spec, { sourceDir: runDir });
 
@@ -258,8 +354,11 @@ function printComparison(report: CompareSearchReport): void {
     console.log(`${name.padEnd(10)} search ${m.searchSeconds.toFixed(1).padStart(8)} s, mean ` +
       `supernet accuracy ${(mean * 100).toFixed(2)}%`);
   };
-  console.log(`search cost for ${report.budgetsM.length} budgets (supernet shared; its training ` +
-    `${report.supernetTrainSeconds?.toFixed(1) ?? '?'} s is not counted):`);
+  const training = report.supernetTrainSeconds === null
+    ? 'its training time was not recorded in the run folder and is not counted'
+    : `its training ${report.supernetTrainSeconds.toFixed(1)} s is not counted`;
+  console.log(`search cost for ${report.budgetsM.length} budgets (supernet shared; ` +
+    `${training}):`);
   line('sgnas', report.sgnas);
   line('random', report.random);
   line('evolution', report.evolution);
@@ -290,18 +389,32 @@ export async function randomSubnetsCommand(argv: string[]): Promise<number> {
   return code;
 }
 
-function readArchitecture(value: string, preset: ReturnType<typeof getPreset>): Architecture {
-  if (existsSync(value)) {
-    const text = readFileSync(value, 'utf8');
-    const trimmed = text.trim();
-    if (trimmed.startsWith('{')) {
-      const parsed = JSON.parse(trimmed) as { layers?: unknown; text?: string };
-      return parseArchitectureJson({ layers: parsed.layers }, preset,
-        { forcedSampling: false, minExpansion: 1 });
+/** Whether --arch names a file rather than giving compact text ("33---- 557--- ..."). */
+function looksLikeFile(value: string): boolean {
+  return /[/\\]/.test(value) || /\.(json|txt)$/i.test(value);
+}
+
+/**
+ * Reads --arch (compact text, or a .json / .txt file) under the space rules
+ * of the search it belongs to (forced sampling: skips only at the end).
+ */
+function readArchitecture(value: string, search: SearchConfig): Architecture {
+  const preset = getPreset(search.preset);
+  const rules = spaceOptionsOf(search);
+  if (!existsSync(value)) {
+    if (looksLikeFile(value)) {
+      throw new UsageError(`--arch ${value}: file not found; pass an existing .json or .txt ` +
+        'file, or the architecture as compact text ("33---- 557--- ...")');
     }
-    return parseArchitectureText(trimmed, preset, { forcedSampling: false, minExpansion: 1 });
+    return parseArchitectureText(value, preset, rules);
   }
-  return parseArchitectureText(value, preset, { forcedSampling: false, minExpansion: 1 });
+
+  const trimmed = readFileSync(value, 'utf8').trim();
+  if (trimmed.startsWith('{')) {
+    const parsed = JSON.parse(trimmed) as { layers?: unknown };
+    return parseArchitectureJson({ layers: parsed.layers }, preset, rules);
+  }
+  return parseArchitectureText(trimmed, preset, rules);
 }
 
 /** `sgnas train-scratch`: train an architecture's stand-alone network and export it. */
@@ -322,9 +435,10 @@ export async function trainScratchCommand(argv: string[]): Promise<number> {
     : searchConfigFromOptions({ preset: options.preset, data: options.data });
   let arch: Architecture;
   try {
-    arch = readArchitecture(options.arch, getPreset(search.preset));
+    arch = readArchitecture(options.arch, search);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--arch: ${(err as Error).message}`);
   }
   const spec: ExperimentSpec = {
     kind: 'train-scratch',
@@ -332,10 +446,10 @@ export async function trainScratchCommand(argv: string[]): Promise<number> {
     ...(runDir ? {} : { preset: search.preset, dataDir: search.dataDir }),
     epochs: num(options, 'epochs', CPU_SCRATCH_TRAINING.epochs),
     batchSize: num(options, 'batch-size', CPU_SCRATCH_TRAINING.batchSize),
-    lr: num(options, 'lr', CPU_SCRATCH_TRAINING.lr),
+    lr: real(options, 'lr', CPU_SCRATCH_TRAINING.lr, { low: 0, high: 10, lowOpen: true }),
     seed: num(options, 'seed', CPU_SCRATCH_TRAINING.seed),
-    trainSubset: options['train-subset'] as number | undefined,
-    testSubset: options['test-subset'] as number | undefined,
+    trainSubset: num(options, 'train-subset', undefined),
+    testSubset: num(options, 'test-subset', undefined),
   };
   const exportDir = typeof options.export === 'string' ? path.resolve(options.export) : null;
   const { result, code } = await recorded(options, spec, { sourceDir: runDir, exportDir });
@@ -452,8 +566,8 @@ export async function priorStudyCommand(argv: string[]): Promise<number> {
   const spec: ExperimentSpec = { kind: 'prior-study',
     candidates: num(options, 'candidates', CPU_PRIOR_STUDY.candidates),
     budgets: num(options, 'budgets', CPU_PRIOR_STUDY.budgets), seed: num(options, 'seed', 0),
-    generatorEpochs: options['generator-epochs'] as number | undefined,
-    generatorSteps: options['generator-steps'] as number | undefined,
+    generatorEpochs: num(options, 'generator-epochs', undefined),
+    generatorSteps: num(options, 'generator-steps', undefined),
     ...scoringFrom(options) };
   const outDir = typeof options.out === 'string' ? path.resolve(options.out) : null;
   const { result, code } = await recorded(options, spec, { sourceDir: runDir, outDir });

@@ -7,6 +7,9 @@
  * nothing changed; 1 an unexpected failure, such as a resumed run that failed.
  */
 import { UsageError } from './args.js';
+import { runExperiment } from '../jobs/experimentJob.js';
+import { ExperimentSetupError, isExperimentKind, planExperiment, RESUMABLE_EXPERIMENT_KINDS,
+  storedExperiment } from '../jobs/experimentKinds.js';
 import { RegistryError } from '../registry/errors.js';
 import { resolveDbPath } from '../registry/paths.js';
 import { type RunRecord, RunRegistry, STARTABLE_STATUSES } from '../registry/registry.js';
@@ -19,8 +22,13 @@ export interface RunsIo {
 
 /** What the lead injects: the resume callback and, for tests, the environment. */
 export interface RunsDeps {
-  /** Continues an interrupted or queued run from its last checkpoint. */
+  /** Continues an interrupted or queued search (or stage) run from its last checkpoint. */
   resume?: (run: RunRecord, registry: RunRegistry) => Promise<void>;
+  /**
+   * Continues an experiment run (an interrupted ablation or prior study, or a
+   * queued experiment of any kind); default: runs it in this process.
+   */
+  resumeExperiment?: (run: RunRecord, registry: RunRegistry, io: RunsIo) => Promise<void>;
   /** Environment for SGNAS_DB / SGNAS_HOME (process.env by default). */
   env?: Record<string, string | undefined>;
   /** The drizzle/ folder, when the default search does not find it. */
@@ -54,6 +62,7 @@ const USAGE = [
   '  runs cancel ID              stop a running run after its current step',
   '  runs export ID DIR          write config, metrics CSV and architectures to DIR',
   '  runs resume ID              continue an interrupted run from its last checkpoint',
+  '                              (searches, ablations and prior studies)',
   'ID may be a unique prefix of at least 4 characters. The database is --db, else',
   'SGNAS_DB, else registry.db in SGNAS_HOME or the per-user data folder.',
 ].join('\n');
@@ -311,18 +320,67 @@ async function resumeCommand(
       : `it is ${run.status}, and a finished run is read-only`;
     throw new RegistryError('STATE', `cannot resume run ${run.id}: ${why}`);
   }
-  if (!deps.resume) {
+  const experiment = isExperimentKind(run.kind);
+  if (isExperimentKind(run.kind) && run.status === 'interrupted' &&
+    !RESUMABLE_EXPERIMENT_KINDS.includes(run.kind)) {
+    throw new RegistryError('STATE', `cannot resume run ${run.id}: a ${run.kind} run cannot ` +
+      `resume (it keeps no checkpoints); start it again with the same settings: ` +
+      `\`sgnas ${run.kind} ...\` or the GUI's Experiments view`);
+  }
+  const resume = experiment ? deps.resumeExperiment ?? resumeExperimentHere : deps.resume;
+  if (!resume) {
     io.stderr.write('sgnas runs resume: this build has no job runner to resume runs with\n');
     return 1;
   }
 
+  // Every refusal above comes before this line: nothing is announced that is not done.
   io.stdout.write(`resuming run ${run.id} (${run.kind}, ${run.status})\n`);
-  await deps.resume(run, registry);
+  await resume(run, registry, io);
 
   const after = await registry.getRun(run.id);
   io.stdout.write(`run ${after.id} is ${after.status}${after.error ? `: ${after.error}` : ''}\n`);
   // A resume that ends failed or interrupted did not do what was asked.
   return after.status === 'failed' || after.status === 'interrupted' ? 1 : 0;
+}
+
+/**
+ * Runs an interrupted ablation or prior study (or a queued experiment) in
+ * this process from the input stored with it; the ablation and prior study
+ * reuse the sub-runs already trained in their folder. Ctrl-C leaves it
+ * interrupted again. A failure is recorded on the run, which the caller reports.
+ *
+ * @throws UsageError when the stored experiment no longer plans (e.g. its
+ *   data folder is gone); the run is left as it was.
+ */
+async function resumeExperimentHere(run: RunRecord, registry: RunRegistry,
+  io: RunsIo): Promise<void> {
+  let plan: ReturnType<typeof planExperiment>;
+  try {
+    const { spec, places } = storedExperiment(run.id, run.config);
+    plan = planExperiment(spec, places);
+  } catch (err) {
+    if (err instanceof ExperimentSetupError) throw new UsageError(err.message);
+    throw err;
+  }
+
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    await runExperiment(registry, run.id, plan.body, plan.record, {
+      log: (line) => io.stdout.write(`${line}\n`),
+      signal: controller.signal,
+      interruptedOnAbort: () => interrupted,
+    });
+  } catch {
+    // runExperiment recorded the failure on the run; resumeCommand prints it.
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 function formatTable(rows: string[][]): string {

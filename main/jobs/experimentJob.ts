@@ -29,6 +29,12 @@ export interface ExperimentRunContext {
   run: RunRecord;
   runDir: string;
   hooks: ExperimentHooks;
+  /**
+   * Registers what to record if the run stops part-way (cancelled or
+   * interrupted): the work finished so far, e.g. the budgets already searched.
+   * The latest registration wins; an empty record keeps nothing.
+   */
+  keepPartial: (recorder: () => ExperimentRecord) => void;
 }
 
 export interface ExperimentJobOptions {
@@ -122,22 +128,54 @@ export async function runExperiment<T>(
     },
   };
 
+  let partial: (() => ExperimentRecord) | null = null;
+  const keepPartial = (recorder: () => ExperimentRecord) => {
+    partial = recorder;
+  };
+
   try {
-    const result = await body({ run, runDir, hooks });
+    const result = await body({ run, runDir, hooks, keepPartial });
     await reporter.stop();
-    const { architectures = [], artifacts = [] } = record(result, runDir);
-    await registry.addArchitectures(run.id, architectures);
-    for (const artifact of artifacts) await registry.addArtifact(run.id, artifact);
+    await keep(registry, run.id, record(result, runDir));
     return { result, run: await registry.finish(run.id, 'completed') };
   } catch (err) {
     await reporter.stop().catch(() => undefined);
     if (abort.signal.aborted) {
       const status = options.interruptedOnAbort?.() ? 'interrupted' : 'cancelled';
-      options.log?.(`run ${run.id} ${status}`);
+      const kept = await keepFinishedPart(registry, run.id, partial, options.log);
+      options.log?.(`run ${run.id} ${status}${kept}`);
       return { result: undefined, run: await registry.finish(run.id, status) };
     }
     await registry.finish(run.id, 'failed', (err as Error).message);
     throw err;
+  }
+}
+
+async function keep(registry: RunRegistry, runId: string, rec: ExperimentRecord) {
+  const { architectures = [], artifacts = [] } = rec;
+  if (architectures.length > 0) await registry.addArchitectures(runId, architectures);
+  for (const artifact of artifacts) await registry.addArtifact(runId, artifact);
+}
+
+/**
+ * Records the finished part of a stopped run. A failure here is logged, not
+ * thrown: the run must still end cancelled or interrupted.
+ *
+ * @returns a note for the log line: what was kept, or nothing.
+ */
+async function keepFinishedPart(registry: RunRegistry, runId: string,
+  partial: (() => ExperimentRecord) | null, log?: (line: string) => void): Promise<string> {
+  if (!partial) return '';
+
+  try {
+    const rec = partial();
+    await keep(registry, runId, rec);
+    const n = rec.architectures?.length ?? 0;
+    return n > 0 || (rec.artifacts?.length ?? 0) > 0
+      ? `; kept the finished part (${n} architectures, results marked partial)` : '';
+  } catch (err) {
+    log?.(`run ${runId}: could not record its finished part: ${(err as Error).message}`);
+    return '';
   }
 }
 

@@ -349,6 +349,13 @@ function planCompare(spec: Spec<'compare-search'>, sourceDir: string | null): Ki
   const search = spec.search ?? defaultSearchConfig('fmnist');
   const settings = baselineSettingsOf(spec);
   checkParents(settings);
+  if (!sourceDir) {
+    try {
+      checkSearchConfig(search);
+    } catch (err) {
+      throw new ExperimentSetupError(`search: ${(err as Error).message}`);
+    }
+  }
   const scoring = scoringOf(spec);
 
   const body = ({ runDir: own, hooks }: ExperimentRunContext) => compareSearch({
@@ -406,7 +413,10 @@ function planRandomSubnets(spec: Spec<'random-subnets'>, sourceDir: string): Kin
   };
 }
 
-/** Any valid architecture of the space: train-scratch is not bound to a search's rules. */
+/**
+ * Any valid architecture of the space: the ablation's settings without forced
+ * sampling score architectures with skips anywhere.
+ */
 const ANY_VALID = { forcedSampling: false, minExpansion: 1 };
 
 function planScratch(spec: Spec<'train-scratch'>, sourceDir: string | null,

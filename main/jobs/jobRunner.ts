@@ -148,9 +148,10 @@ export class JobRunner extends EventEmitter {
     const resumable = run.status === 'queued' || !isExperimentKind(run.kind) ||
       RESUMABLE_EXPERIMENT_KINDS.includes(run.kind);
     if (!resumable) {
-      throw new RegistryError('STATE', `run ${runId} (${run.kind}) was interrupted and a ` +
-        `${run.kind} keeps nothing to resume from; start it again with startExperiment ` +
-        `(its input is in the run's config.experiment)`);
+      throw new RegistryError('STATE', `run ${runId} was interrupted, and a ${run.kind} run ` +
+        `cannot resume (it keeps no checkpoints); start it again with the same settings: ` +
+        `\`sgnas ${run.kind} ...\` or the GUI's Experiments view (its input is in the ` +
+        `run's config.experiment)`);
     }
     if (this.children.has(runId)) {
       throw new RegistryError('STATE', `run ${runId} is already being run`);

@@ -16,7 +16,12 @@ import {
 } from '../../renderer/src/charts/ablation.js';
 import { buildLayerCostOption, differingLayers } from '../../renderer/src/charts/architecture.js';
 import { toCsv } from '../../renderer/src/charts/csv.js';
-import { buildCurves, buildCurvesOption, curvesCsv } from '../../renderer/src/charts/curves.js';
+import {
+  buildCurves,
+  buildCurvesOption,
+  curvesCsv,
+  hasFamily,
+} from '../../renderer/src/charts/curves.js';
 import { renderSvg } from '../../renderer/src/charts/exportChart.js';
 import { kendallPValue, kendallTauB, pearson } from '../../renderer/src/charts/stats.js';
 import { REFERENCE_COLOR, seriesColor } from '../../renderer/src/charts/palette.js';
@@ -70,6 +75,14 @@ describe('curves', () => {
     // A fixed max at the data's own maximum (0.125) would print beside 0.12.
     expect(option.yAxis.max({ max: 0.125 })).toBeNull();
     expect(option.yAxis.max({ max: 0.97 })).toBe(1);
+  });
+
+  it('knows which charts would be empty, so the page leaves them out', () => {
+    // A baseline search logs accuracy only; training from scratch loss only.
+    const accuracyOnly = buildCurves([metric(1, 'random', 'accuracy', 0, 1, 0.1)]);
+    expect(hasFamily(accuracyOnly, 'accuracy')).toBe(true);
+    expect(hasFamily(accuracyOnly, 'loss')).toBe(false);
+    expect(hasFamily(buildCurves([]), 'accuracy')).toBe(false);
   });
 
   it('keeps accuracy and loss on separate charts', () => {

@@ -23,10 +23,13 @@ import {
   buildBaselineFlopsOption,
   buildComparePicksOption,
   buildSearchSecondsOption,
+  compareArchitectureMethods,
   compareRows,
   compareSearchCsv,
   percentLabel,
 } from '../../renderer/src/charts/experiments.js';
+import { accuracyAxisMin } from '../../renderer/src/charts/accuracyAxis.js';
+import { buildCurves, buildCurvesOption } from '../../renderer/src/charts/curves.js';
 import {
   ablationReportCsv,
   buildAblationReportOption,
@@ -34,6 +37,7 @@ import {
   buildPriorStudyOption,
   buildRandomSubnetsOption,
   buildScratchLossOption,
+  experimentStageColors,
   priorStudyCsv,
   randomSubnetsCsv,
   scratchCsv,
@@ -405,5 +409,98 @@ describe('accuracy tick labels', () => {
   it('print fractions as percentages without binary noise', () => {
     expect(percentLabel(0.07)).toBe('7%');
     expect(percentLabel(0.1234)).toBe('12.34%');
+  });
+});
+
+/** Only the axis is under test: a report without budgets still has one. */
+const baselineReportForAxis = {
+  method: 'evolution', budgets: [], searchSeconds: 0,
+} as unknown as BaselineReport;
+
+describe('one look across the page of an experiment run', () => {
+  const accuracyPoint = (id: number, stage: string, value: number): MetricPoint =>
+    ({ id, stage, name: 'accuracy', epoch: 0, step: id, value, at: id });
+  type Colored = { name: string; itemStyle: { color: string } };
+  const colorOf = (option: Option, prefix: string) =>
+    (option.series as Colored[]).find((s) => s.name.startsWith(prefix))?.itemStyle.color;
+
+  it('gives random-subnets\' "random" and "generated" one colour each in both charts', () => {
+    // Generated metrics first: the colour must follow the stage, not the order.
+    const curves = buildCurves([accuracyPoint(1, 'generated', 0.16),
+      accuracyPoint(2, 'random', 0.1)]);
+    const metricChart = buildCurvesOption(curves, 'accuracy',
+      experimentStageColors('random-subnets')) as Option;
+    const resultChart = buildRandomSubnetsOption(subnets) as Option;
+
+    expect(colorOf(metricChart, 'random /')).toBe(colorOf(resultChart, 'random ('));
+    expect(colorOf(metricChart, 'generated /')).toBe(colorOf(resultChart, 'generated ('));
+    expect(colorOf(resultChart, 'random (')).not.toBe(colorOf(resultChart, 'generated ('));
+  });
+
+  it('colours compare-search\'s metric stages as its result charts colour the methods', () => {
+    const curves = buildCurves([accuracyPoint(1, 'evolution', 0.1),
+      accuracyPoint(2, 'sgnas', 0.2), accuracyPoint(3, 'random', 0.1)]);
+    const metricChart = buildCurvesOption(curves, 'accuracy',
+      experimentStageColors('compare-search')) as Option;
+    const picks = buildComparePicksOption(compare) as Option;
+
+    for (const [stage, label] of [['sgnas', 'SGNAS'], ['random', 'random search'],
+      ['evolution', 'evolution']]) {
+      expect(colorOf(metricChart, `${stage} /`)).toBe(colorOf(picks, label));
+    }
+  });
+
+  it('labels the metric chart\'s accuracy in percent, as the result tables do', () => {
+    const option = buildCurvesOption(buildCurves([accuracyPoint(1, 'random', 0.12)]),
+      'accuracy') as Option;
+    const axis = yAxis(option);
+
+    expect(axis.name).toBe('accuracy (%)');
+    expect(axis.axisLabel?.formatter(0.125)).toBe('12.5%');
+  });
+
+  it('starts accuracy axes on a multiple of 5 %, below the lowest value', () => {
+    // The tester's evolution run: lowest best accuracy 10 %, axis started at 9.9 %.
+    expect(accuracyAxisMin({ min: 0.1 })).toBe(0.05);
+    expect(accuracyAxisMin({ min: 0.099 })).toBe(0.05);
+    expect(accuracyAxisMin({ min: 0.123 })).toBe(0.1);
+    expect(accuracyAxisMin({ min: 0.02 })).toBe(0);
+    const baseline = buildBaselineAccuracyOption(baselineReportForAxis) as Option;
+    const min = (baseline.yAxis as { min: (e: { min: number }) => number }).min;
+    expect(min({ min: 0.1 })).toBe(0.05);
+    const curves = buildCurvesOption(buildCurves([accuracyPoint(1, 'x', 0.1)]), 'accuracy');
+    expect((curves.yAxis as { min: (e: { min: number }) => number }).min({ min: 0.31 }))
+      .toBe(0.3);
+  });
+});
+
+describe('compare-search architectures', () => {
+  const records = (['sgnas', 'random', 'evolution'] as const).flatMap((m, mi) =>
+    compare[m].budgets.map((b, bi) => ({ id: 10 + mi * 2 + bi, budgetM: b.targetM,
+      compact: b.architecture })));
+
+  it('names the method of each recorded architecture from the order the run records them',
+    () => {
+      expect(compareArchitectureMethods(compare, records)).toEqual({
+        10: 'SGNAS', 11: 'SGNAS', 12: 'random search', 13: 'random search',
+        14: 'evolution', 15: 'evolution',
+      });
+    });
+
+  it('tells apart two methods that found the same architecture by its place', () => {
+    const same: CompareSearchReport = { ...compare, evolution: { ...compare.evolution,
+      budgets: compare.random.budgets } };
+    const twin = (['sgnas', 'random', 'evolution'] as const).flatMap((m, mi) =>
+      same[m].budgets.map((b, bi) => ({ id: mi * 2 + bi, budgetM: b.targetM,
+        compact: b.architecture })));
+
+    expect(compareArchitectureMethods(same, twin)[2]).toBe('random search');
+    expect(compareArchitectureMethods(same, twin)[4]).toBe('evolution');
+  });
+
+  it('falls back to matching text and budget when records are missing', () => {
+    const partial = [records[5], records[0]];
+    expect(compareArchitectureMethods(compare, partial)).toEqual({ 15: 'evolution',
+      10: 'SGNAS' });
   });
 });

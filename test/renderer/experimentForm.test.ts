@@ -14,8 +14,11 @@ import {
   defaultDraft,
   experimentFields,
   experimentProblems,
+  explainResumeRefusal,
+  interruptedAction,
   isExperimentKind,
   parseNumberList,
+  storedExperimentDraft,
 } from '../../renderer/src/stores/experimentForm.js';
 import { useExperimentsStore } from '../../renderer/src/stores/experiments.js';
 import { fakeApi } from './fakeApi.js';
@@ -71,7 +74,8 @@ describe('the form read off the schema', () => {
     const draft = { ...defaultDraft('random-subnets', 'run-1'), samples: 0 };
     const problems = experimentProblems(draft);
     expect(Object.keys(problems)).toEqual(['samples']);
-    expect(problems.samples[0]).toMatch(/>=\s*1/);
+    // The schema's count(1, 100_000), said as the user reads it.
+    expect(problems.samples).toEqual(['must be a whole number between 1 and 100,000']);
   });
 
   it('reads comma-separated budgets, keeping a bad piece as NaN for the schema to explain',
@@ -81,6 +85,36 @@ describe('the form read off the schema', () => {
       const draft = { ...defaultDraft('baseline-random', 'r'), targetsM: parseNumberList('1, x') };
       expect(Object.keys(experimentProblems(draft))).toEqual(['targetsM']);
     });
+
+  it('says an emptied number field is required, not "expected number, received NaN"', () => {
+    // NumberField emits NaN for an emptied required field.
+    const draft = { ...defaultDraft('baseline-random', 'r'), samples: Number.NaN };
+    expect(experimentProblems(draft)).toEqual({ samples: ['required'] });
+  });
+
+  it('names the bad item of a list by its place from 1, with the rule it breaks', () => {
+    const draft = { ...defaultDraft('baseline-random', 'r'),
+      targetsM: parseNumberList('1, x, -2') };
+    // budgetM is z.number().positive().max(1e6); items 2 and 3 break it.
+    expect(experimentProblems(draft)).toEqual({ targetsM: [
+      'item 2 must be a positive number up to 1,000,000',
+      'item 3 must be a positive number up to 1,000,000',
+    ] });
+  });
+
+  it('words fractional ranges and exclusive bounds the way the schema sets them', () => {
+    const evolution = { ...defaultDraft('baseline-evolution', 'r'), mutationRate: 2 };
+    expect(experimentProblems(evolution).mutationRate)
+      .toEqual(['must be a number between 0 and 1']);
+    const scratch = { ...defaultDraft('train-scratch'), architecture: '33----', lr: 0 };
+    expect(experimentProblems(scratch).lr).toEqual(['must be a positive number up to 10']);
+  });
+
+  it('says a missing source run or text is required', () => {
+    expect(experimentProblems(defaultDraft('prior-study'))).toEqual({ sourceRunId: ['required'] });
+    expect(experimentProblems(defaultDraft('train-scratch')))
+      .toEqual({ architecture: ['required'] });
+  });
 
   it('knows which run kinds are experiments', () => {
     expect(isExperimentKind('prior-study')).toBe(true);
@@ -172,5 +206,82 @@ describe('the experiments store', () => {
 
     expect(api.calls.filter((c) => c.name === 'experimentResult')).toHaveLength(1);
     expect(store.results.e.data).toEqual(result);
+  });
+});
+
+describe('an interrupted run', () => {
+  const interrupted = (kind: string) => ({ kind, status: 'interrupted' });
+
+  it('resumes when it is a search, an ablation or a prior study, and starts again otherwise',
+    () => {
+      // The job runner keeps sub-runs for ablation and prior-study only.
+      expect(interruptedAction(interrupted('search'))).toBe('resume');
+      expect(interruptedAction(interrupted('ablation'))).toBe('resume');
+      expect(interruptedAction(interrupted('prior-study'))).toBe('resume');
+      for (const kind of ['baseline-random', 'baseline-evolution', 'compare-search',
+        'random-subnets', 'train-scratch']) {
+        expect(interruptedAction(interrupted(kind))).toBe('start-again');
+      }
+      expect(interruptedAction({ kind: 'search', status: 'completed' })).toBeNull();
+    });
+
+  it('starts again from the input stored in its config, keeping only the schema\'s keys', () => {
+    const config = {
+      runDir: '/runs/src', method: 'evolution',
+      experiment: { kind: 'baseline-evolution', sourceRunId: 'src', budgets: 3,
+        targetsM: [1.2, 1.5], population: 4, parents: 2, generations: 2, mutationRate: 0.2,
+        seed: 0, validationImages: 50, recalBatches: 1, recalBatchSize: 64, search: null },
+      places: { sourceDir: '/runs/src' },
+    };
+    const draft = storedExperimentDraft(config);
+
+    // "search" is null (not a key of this kind anyway); everything else is the input.
+    expect(draft).toEqual({ kind: 'baseline-evolution', sourceRunId: 'src', budgets: 3,
+      targetsM: [1.2, 1.5], population: 4, parents: 2, generations: 2, mutationRate: 0.2,
+      seed: 0, validationImages: 50, recalBatches: 1, recalBatchSize: 64 });
+    expect(experimentProblems(draft!)).toEqual({});
+    expect(storedExperimentDraft({ runDir: '/x' })).toBeNull();
+    expect(storedExperimentDraft({ experiment: { kind: 'search' } })).toBeNull();
+  });
+
+  it('explains a refused resume in the page\'s words, not the API\'s', () => {
+    const refusal = 'run r1 (baseline-evolution) was interrupted and a baseline-evolution ' +
+      'keeps nothing to resume from; start it again with startExperiment (its input is in ' +
+      "the run's config.experiment)";
+    const text = explainResumeRefusal(refusal, interrupted('baseline-evolution'));
+
+    expect(text).toBe('this evolution baseline run keeps nothing to continue from. Use "Start ' +
+      'again" to run it anew with the same settings.');
+    expect(text).not.toMatch(/startExperiment|config\.experiment/);
+    expect(explainResumeRefusal('run r1 is completed; only an interrupted (or queued) run can ' +
+      'be resumed', { kind: 'search', status: 'completed' }))
+      .toBe('it is completed, and only an interrupted run can be resumed.');
+    expect(explainResumeRefusal('disk full', interrupted('search'))).toBe('disk full');
+  });
+});
+
+describe('prefilling the form', () => {
+  it('opens the stored kind with the stored input, ready to launch as it was', async () => {
+    const api = fakeApi({
+      listRuns: () => [searchRun('src', 1), searchRun('newer', 2)],
+      startExperiment: () => ({ runId: 'again' }),
+    });
+    provideApi(api.client);
+    const store = useExperimentsStore();
+    const stored = storedExperimentDraft({ experiment: { kind: 'random-subnets',
+      sourceRunId: 'src', samples: 12, budgets: 4, seed: 0, validationImages: 50,
+      recalBatches: 1, recalBatchSize: 64 } })!;
+
+    store.prefill(stored);
+    await store.loadSources();
+
+    // Loading sources must not replace the stored source with the newest run.
+    expect(store.kind).toBe('random-subnets');
+    expect(store.draft.sourceRunId).toBe('src');
+    expect(await store.start()).toBe('again');
+    const sent = api.calls.find((c) => c.name === 'startExperiment')?.payload;
+    expect(sent).toEqual({ experiment: { kind: 'random-subnets', sourceRunId: 'src',
+      samples: 12, budgets: 4, seed: 0, validationImages: 50, recalBatches: 1,
+      recalBatchSize: 64 } });
   });
 });

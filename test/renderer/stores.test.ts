@@ -13,7 +13,7 @@ import { provideApi } from '../../renderer/src/api/client.js';
 import { useCompareStore } from '../../renderer/src/stores/compare.js';
 import { sweepBudgets, useGenerateStore } from '../../renderer/src/stores/generate.js';
 import { useNewSearchStore } from '../../renderer/src/stores/newSearch.js';
-import { useRunDetailStore } from '../../renderer/src/stores/runDetail.js';
+import { progressText, useRunDetailStore } from '../../renderer/src/stores/runDetail.js';
 import { useRunsStore } from '../../renderer/src/stores/runs.js';
 import { fakeApi } from './fakeApi.js';
 
@@ -181,6 +181,45 @@ describe('runs store', () => {
 
     expect(store.actions.a.error).toMatch(/nothing to cancel/);
     expect(store.list.error).toBeNull();
+  });
+});
+
+describe('the resume of a run', () => {
+  it('keeps a refused resume in the run\'s call state and remembers it was a resume',
+    async () => {
+      provideApi(fakeApi({
+        listRuns: () => [],
+        resumeRun: () => {
+          throw new Error('run e1 (random-subnets) was interrupted and a random-subnets keeps ' +
+            'nothing to resume from');
+        },
+      }).client);
+      const store = useRunsStore();
+
+      await store.resume('e1');
+
+      // The page words the refusal by what was tried ("Could not resume the run").
+      expect(store.lastAction.e1).toBe('resume');
+      expect(store.actions.e1.error).toMatch(/nothing to resume from/);
+    });
+});
+
+describe('the progress line', () => {
+  const progress = (epoch: number, epochs: number, step: number, steps: number) => ({
+    runId: 'r', stage: 'random', epoch, epochs, step, steps, loss: null, accuracy: null,
+    etaSec: null, progress: 0.1,
+  });
+
+  it('shows epochs and steps with their totals while the stage has them', () => {
+    expect(progressText({ ...progress(2, 10, 5, 20), stage: 'generator' }))
+      .toBe('generator epoch 2/10, step 5/20');
+  });
+
+  it('leaves out a zero total rather than printing "0/0"', () => {
+    // A baseline search reports epoch 0/0 and steps without a total.
+    expect(progressText(progress(0, 0, 1, 0))).toBe('random step 1');
+    expect(progressText(progress(0, 0, 0, 0))).toBe('random');
+    expect(progressText(progress(1, 3, 4, 0))).toBe('random epoch 1/3, step 4');
   });
 });
 

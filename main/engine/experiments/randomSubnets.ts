@@ -26,11 +26,25 @@ export interface RandomSubnetsOptions {
   seed: number;
 }
 
-/** The share of random points at or below `flops` that `accuracy` matches or beats. */
-function beatsShare(random: readonly StudyPoint[], flops: number, accuracy: number): number {
+/**
+ * The share of random points at or below `flops` that `accuracy` matches or
+ * beats; undefined when no random point is that cheap, since there is then
+ * nothing to compare with (counting it as a win would inflate the mean).
+ */
+export function beatsShare(random: readonly StudyPoint[], flops: number,
+  accuracy: number): number | undefined {
   const cheaper = random.filter((r) => r.flopsM <= flops);
-  if (cheaper.length === 0) return 1;
+  if (cheaper.length === 0) return undefined;
   return cheaper.filter((r) => accuracy >= r.accuracy).length / cheaper.length;
+}
+
+/**
+ * The mean share over the generated points that have one; NaN (null in the
+ * JSON report) when none has a random point as cheap as itself.
+ */
+export function meanBeatsShare(generated: readonly StudyPoint[]): number {
+  const shares = generated.flatMap((g) => (g.beatsShare === undefined ? [] : [g.beatsShare]));
+  return shares.length === 0 ? Number.NaN : shares.reduce((s, v) => s + v, 0) / shares.length;
 }
 
 /**
@@ -73,20 +87,24 @@ export async function randomSubnetStudy(
     const accuracy = scorer.score(r.architecture);
     const point = { stage: 'generated', epoch: 0, step: i + 1, name: 'accuracy' };
     hooks.onMetrics?.([{ ...point, value: accuracy }]);
+    const share = beatsShare(random, r.flopsM, accuracy);
     return {
       targetM: r.targetM,
       flopsM: r.flopsM,
       accuracy,
       architecture: formatArchitecture(r.architecture),
-      beatsShare: beatsShare(random, r.flopsM, accuracy),
+      ...(share === undefined ? {} : { beatsShare: share }),
     };
   });
 
-  const meanBeatsShare = generated.reduce((s, g) => s + g.beatsShare, 0) / generated.length;
+  const mean = meanBeatsShare(generated);
+  const compared = generated.filter((g) => g.beatsShare !== undefined).length;
   hooks.log?.(
-    `[random-subnets] ${random.length} random, ${generated.length} generated; generated ` +
-      `architectures match or beat ${(meanBeatsShare * 100).toFixed(1)}% of the random ones ` +
-      'with no more FLOPs',
+    `[random-subnets] ${random.length} random, ${generated.length} generated; ` +
+      (compared === 0
+        ? 'no random architecture is as cheap as any generated one, so none is compared'
+        : `over the ${compared} generated architectures with a random one as cheap, they ` +
+          `match or beat ${(mean * 100).toFixed(1)}% of the random ones with no more FLOPs`),
   );
-  return { random, generated, meanBeatsShare };
+  return { random, generated, meanBeatsShare: mean };
 }

@@ -1,11 +1,31 @@
 /**
- * Matrix product with a gradient that transposes explicitly: tfjs's own MatMul
- * gradient passes transposeA/transposeB, which the wasm backend runs about 10x
- * slower than a transpose followed by a plain product.
+ * Matrix product with a hand-built gradient. On wasm and cpu the product and
+ * both gradients are the engine's own kernels (kernels/matmul.c); elsewhere
+ * (no engine kernels) the gradient transposes explicitly, because tfjs's own
+ * MatMul gradient passes transposeA/transposeB, which the wasm backend runs
+ * about 10x slower than a transpose followed by a plain product.
  */
 import * as tf from '@tensorflow/tfjs';
 
+import {
+  matMulGradInputKernel,
+  matMulGradWeightKernel,
+  matMulKernel,
+} from './kernels/matMulKernels.js';
+import { hasEngineKernels } from './kernels/wasmModule.js';
 import { ALL_GRADIENTS, usesTfGradients, type OpGradients } from './platform.js';
+
+/** The product and its two gradients, by the fastest route on this backend. */
+function parts() {
+  if (hasEngineKernels()) {
+    return { product: matMulKernel, gradA: matMulGradInputKernel, gradB: matMulGradWeightKernel };
+  }
+  return {
+    product: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.matMul(a, b),
+    gradA: (dy: tf.Tensor2D, b: tf.Tensor2D) => tf.matMul(dy, tf.transpose(b)),
+    gradB: (a: tf.Tensor2D, dy: tf.Tensor2D) => tf.matMul(tf.transpose(a), dy),
+  };
+}
 
 /**
  * `a` [M,K] times `b` [K,N] -> [M,N], differentiable in both arguments, or
@@ -24,6 +44,7 @@ export function matMul(
   grads: Readonly<OpGradients> = ALL_GRADIENTS,
 ): tf.Tensor2D {
   if (usesTfGradients()) return tf.matMul(a, b);
+  const { product, gradA, gradB } = parts();
 
   if (!grads.filter || !grads.input) {
     // The operand without a gradient is closed over, so the tape never asks for it.
@@ -31,16 +52,14 @@ export function matMul(
     const one = tf.customGrad((vIn, save) => {
       const v = vIn as tf.Tensor2D;
       (save as tf.GradSaveFunc)([other]);
-      const value = grads.input ? tf.matMul(v, other) : tf.matMul(other, v);
+      const value = grads.input ? product(v, other) : product(other, v);
       return {
         value,
         gradFunc: (dy, saved) => {
           const [so] = saved as tf.Tensor2D[];
           const dy2 = dy as tf.Tensor2D;
           if (!grads.input && !grads.filter) throw noGradient('matMul');
-          return grads.input
-            ? tf.tidy(() => tf.matMul(dy2, tf.transpose(so)))
-            : tf.tidy(() => tf.matMul(tf.transpose(so), dy2));
+          return grads.input ? tf.tidy(() => gradA(dy2, so)) : tf.tidy(() => gradB(so, dy2));
         },
       };
     });
@@ -53,14 +72,11 @@ export function matMul(
     (save as tf.GradSaveFunc)([a2, b2]);
 
     return {
-      value: tf.matMul(a2, b2),
+      value: product(a2, b2),
       gradFunc: (dy, saved) => {
         const [sa, sb] = saved as tf.Tensor2D[];
         const dy2 = dy as tf.Tensor2D;
-        return [
-          tf.tidy(() => tf.matMul(dy2, tf.transpose(sb))),
-          tf.tidy(() => tf.matMul(tf.transpose(sa), dy2)),
-        ];
+        return [tf.tidy(() => gradA(dy2, sb)), tf.tidy(() => gradB(sa, dy2))];
       },
     };
   });

@@ -5,8 +5,9 @@
 import type { EChartsOption } from 'echarts';
 
 import type { MetricPoint } from '../../../main/api/contract';
+import { accuracyAxisMax, accuracyAxisMin, percentLabel } from './accuracyAxis';
 import { toCsv } from './csv';
-import { SERIES_COLORS } from './palette';
+import { seriesColor } from './palette';
 
 /** One curve: a stage's metric over its logged steps. */
 export interface Curve {
@@ -52,46 +53,57 @@ export function buildCurves(metrics: readonly MetricPoint[]): Curve[] {
   });
 }
 
-/** The accuracy axis's end: 1 when the data reach past 0.95, else automatic. */
-function accuracyAxisMax(extent: { max: number }): number {
-  // ECharts reads a null max as "not fixed" (the axis picks a nice end).
-  return (extent.max > 0.95 ? 1 : null) as number;
-}
-
 /**
  * The option of a curves chart for one metric family.
  *
  * @param curves from buildCurves.
- * @param family 'loss' or 'accuracy': which curves to draw.
+ * @param family 'loss' or 'accuracy': which curves to draw. Accuracy is
+ *   labelled in percent with the axis starting on a multiple of 5 %.
+ * @param stageColors a colour per stage name, so a stage keeps the colour the
+ *   run's other charts give it (e.g. "random" in random-subnets); other
+ *   stages take the palette in order.
  * @returns a line chart, one series per "stage / metric", zoomable.
  */
-export function buildCurvesOption(curves: readonly Curve[], family: MetricFamily): EChartsOption {
+export function buildCurvesOption(
+  curves: readonly Curve[],
+  family: MetricFamily,
+  stageColors: Readonly<Record<string, string>> = {},
+): EChartsOption {
   const chosen = curves.filter((c) => metricFamily(c.name) === family);
+  const accuracy = family === 'accuracy';
 
   return {
     animation: false,
-    color: [...SERIES_COLORS],
     title: { text: family === 'loss' ? 'Loss' : 'Accuracy', left: 'center' },
-    tooltip: { trigger: 'axis' },
+    tooltip: {
+      trigger: 'axis',
+      ...(accuracy ? { valueFormatter: (v: unknown) => percentLabel(Number(v)) } : {}),
+    },
     legend: { top: 28, type: 'scroll' },
     grid: { top: 70, left: 60, right: 24, bottom: 70 },
     xAxis: { type: 'value', name: 'logged step', nameLocation: 'middle', nameGap: 28, min: 1 },
     yAxis: {
       type: 'value',
-      name: family,
+      name: accuracy ? 'accuracy (%)' : family,
       scale: true,
-      // Cap at 1 only when the data come near it; a fixed max at the data's own
-      // maximum (say 0.125) would print beside the nice tick below it.
-      ...(family === 'accuracy' ? { max: accuracyAxisMax } : {}),
+      ...(accuracy
+        ? { min: accuracyAxisMin, max: accuracyAxisMax, axisLabel: { formatter: percentLabel } }
+        : {}),
     },
     dataZoom: [{ type: 'inside' }, { type: 'slider', bottom: 10 }],
-    series: chosen.map((c) => ({
+    series: chosen.map((c, i) => ({
       name: `${c.stage} / ${c.name}`,
       type: 'line',
+      itemStyle: { color: stageColors[c.stage] ?? seriesColor(i) },
       showSymbol: c.points.length < 40,
       data: c.points,
     })),
   };
+}
+
+/** Whether any curve of a family has a point (its chart would not be empty). */
+export function hasFamily(curves: readonly Curve[], family: MetricFamily): boolean {
+  return curves.some((c) => metricFamily(c.name) === family && c.points.length > 0);
 }
 
 /** The curves as CSV rows: stage, metric, x, value. */

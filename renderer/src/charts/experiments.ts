@@ -8,6 +8,7 @@
 import type { EChartsOption } from 'echarts';
 
 import type { BaselineReport, CompareSearchReport } from '../../../main/api/contract';
+import { accuracyAxisMax, accuracyAxisMin, percentLabel } from './accuracyAxis';
 import { toCsv } from './csv';
 import { fixed } from './format';
 import { REFERENCE_COLOR, seriesColor } from './palette';
@@ -20,10 +21,7 @@ export const COMPARE_METHODS = [
   { key: 'evolution', label: 'evolution' },
 ] as const;
 
-/** An accuracy fraction as an axis label: 0.125 -> "12.5%". */
-export function percentLabel(value: number): string {
-  return `${Number((value * 100).toFixed(2))}%`;
-}
+export { percentLabel };
 
 /**
  * The FLOPs axis every experiment chart shares.
@@ -37,10 +35,10 @@ export function flopsAxis(name = 'FLOPs (MFLOPs)', spanM?: readonly number[]) {
     nameGap: 28, ...(ends ? { min: ends[0], max: ends[1] } : {}) };
 }
 
-/** An accuracy axis over 0..1 fractions, labelled in percent. */
+/** An accuracy axis over 0..1 fractions, labelled in percent, starting on a round value. */
 export function accuracyAxis(name = 'supernet accuracy (%)') {
-  return { type: 'value' as const, name, scale: true,
-    axisLabel: { formatter: percentLabel } };
+  return { type: 'value' as const, name, scale: true, min: accuracyAxisMin,
+    max: accuracyAxisMax, axisLabel: { formatter: percentLabel } };
 }
 
 /**
@@ -150,6 +148,39 @@ export function compareRows(report: CompareSearchReport): CompareRow[] {
         architecture: pick.architecture };
     }),
   }));
+}
+
+/**
+ * Which method found each architecture a compare-search run recorded, by
+ * record id. The run records SGNAS's picks, then random search's, then
+ * evolution's, each in budget order; a record is given the method at its
+ * place when that pick has its text and budget. Otherwise (records missing
+ * or reordered) it is matched by text and budget, naming every method that
+ * picked it.
+ */
+export function compareArchitectureMethods(
+  report: CompareSearchReport,
+  records: readonly { id: number; budgetM: number | null; compact: string }[],
+): Record<number, string> {
+  const perMethod = report.budgetsM.length;
+  const sorted = [...records].sort((a, b) => a.id - b.id);
+  const picks = COMPARE_METHODS.flatMap((m) => methodOf(report, m.key).budgets.map((b) =>
+    ({ label: m.label, targetM: b.targetM, architecture: b.architecture })));
+  const same = (pick: (typeof picks)[number], r: (typeof records)[number]) =>
+    pick.architecture === r.compact && r.budgetM !== null &&
+    Math.abs(pick.targetM - r.budgetM) < 1e-6;
+
+  const methods: Record<number, string> = {};
+  const inOrder = sorted.length === picks.length &&
+    sorted.every((r, i) => same(picks[i], r));
+  sorted.forEach((r, i) => {
+    if (inOrder && perMethod > 0) methods[r.id] = picks[i].label;
+    else {
+      const labels = picks.filter((p) => same(p, r)).map((p) => p.label);
+      methods[r.id] = labels.length > 0 ? [...new Set(labels)].join(' / ') : '–';
+    }
+  });
+  return methods;
 }
 
 /** Every pick of the comparison as CSV, with each method's total search seconds. */

@@ -15,9 +15,28 @@ import type {
 } from '../../../main/api/contract';
 import { buildAblationScatterOption, type AblationGroup } from './ablation';
 import { toCsv } from './csv';
-import { accuracyAxis, budgetMarkers, flopsAxis } from './experiments';
+import { accuracyAxis, budgetMarkers, COMPARE_METHODS, flopsAxis } from './experiments';
 import { fixed, percent } from './format';
 import { seriesColor } from './palette';
+
+/** The colours of random-subnets' two groups, in its result chart and its metric curves. */
+export const RANDOM_SUBNETS_COLORS = {
+  random: seriesColor(1),
+  generated: seriesColor(0),
+} as const;
+
+/**
+ * The colour of each metric stage of an experiment kind, matching the
+ * colour its result charts give the same method or group, so "random" is one
+ * colour on the whole page. Empty for kinds whose stages have no such match.
+ */
+export function experimentStageColors(kind: string): Record<string, string> {
+  if (kind === 'random-subnets') return { ...RANDOM_SUBNETS_COLORS };
+  if (kind === 'compare-search' || kind === 'baseline-random' || kind === 'baseline-evolution') {
+    return Object.fromEntries(COMPARE_METHODS.map((m, i) => [m.key, seriesColor(i)]));
+  }
+  return {};
+}
 
 /**
  * Random architectures and the generator's, accuracy against FLOPs. The
@@ -44,7 +63,7 @@ export function buildRandomSubnetsOption(report: RandomSubnetsReport): EChartsOp
         name: `random (${report.random.length})`,
         type: 'scatter',
         symbolSize: 6,
-        itemStyle: { color: seriesColor(1), opacity: 0.7 },
+        itemStyle: { color: RANDOM_SUBNETS_COLORS.random, opacity: 0.7 },
         data: report.random.map((p): [number, number] => [p.flopsM, p.accuracy]),
       },
       {
@@ -52,7 +71,7 @@ export function buildRandomSubnetsOption(report: RandomSubnetsReport): EChartsOp
         type: 'scatter',
         symbol: 'diamond',
         symbolSize: 11,
-        itemStyle: { color: seriesColor(0) },
+        itemStyle: { color: RANDOM_SUBNETS_COLORS.generated },
         data: report.generated.map((p): [number, number] => [p.flopsM, p.accuracy]),
       },
     ],

@@ -157,18 +157,86 @@ export function experimentPayload(draft: ExperimentDraft): ExperimentDraft {
   ) as ExperimentDraft;
 }
 
+/** A bound as the form words it: 100000 -> "100,000". */
+function bound(value: number): string {
+  return value.toLocaleString('en');
+}
+
+/**
+ * What a number schema accepts, in words: "a whole number between 1 and 200",
+ * "a positive number up to 10". An exclusive lower bound is found by probing
+ * the schema with its own minimum (zod reports both kinds as `minValue`).
+ */
+export function numberRule(schema: z.ZodNumber): string {
+  const min = schema.minValue;
+  const max = schema.maxValue;
+  const upTo = max !== null && Number.isFinite(max) ? ` up to ${bound(max)}` : '';
+  if (min === 0 && !schema.safeParse(0).success) {
+    return `a positive ${schema.isInt ? 'whole number' : 'number'}${upTo}`;
+  }
+
+  const noun = schema.isInt ? 'a whole number' : 'a number';
+  const hasMin = min !== null && Number.isFinite(min);
+  const hasMax = max !== null && Number.isFinite(max);
+  if (hasMin && hasMax) return `${noun} between ${bound(min)} and ${bound(max)}`;
+  if (hasMin) return `${noun} of at least ${bound(min)}`;
+  return hasMax ? `${noun} of at most ${bound(max)}` : noun;
+}
+
+/** Whether a draft value counts as not given (an emptied number field holds NaN). */
+function isEmpty(value: unknown): boolean {
+  return value === undefined || value === '' || (typeof value === 'number' && Number.isNaN(value));
+}
+
+/** One schema issue of a field in plain words; zod's own text only as a last resort. */
+function plainProblem(issue: z.core.$ZodIssue, field: z.ZodType | undefined,
+  value: unknown): string {
+  if (!field || issue.code === 'custom') return issue.message;
+  const inner = innerType(field);
+  if (issue.path.length === 1 && isEmpty(value)) return 'required';
+
+  if (inner instanceof z.ZodNumber) return `must be ${numberRule(inner)}`;
+  if (inner instanceof z.ZodArray) return listProblem(issue, inner);
+  if (inner instanceof z.ZodString) {
+    if (issue.code === 'too_big') {
+      return `must be at most ${bound(Number(issue.maximum))} characters`;
+    }
+    if (issue.code === 'too_small') return 'required';
+  }
+  return issue.message;
+}
+
+/** A list field's issue: about one item ("item 2 must be ...") or the list's length. */
+function listProblem(issue: z.core.$ZodIssue, list: z.ZodArray): string {
+  const index = issue.path[1];
+  if (typeof index === 'number') {
+    const item = innerType(list.element as z.ZodType);
+    const rule = item instanceof z.ZodNumber ? numberRule(item) : 'valid';
+    return `item ${index + 1} must be ${rule}`;
+  }
+
+  if (issue.code === 'too_small') return `give at least ${bound(Number(issue.minimum))} values`;
+  if (issue.code === 'too_big') return `give at most ${bound(Number(issue.maximum))} values`;
+  return issue.message;
+}
+
 /**
  * What the schema finds wrong with a draft, by field name ('experiment' for
- * problems of the whole). Empty when it would be accepted.
+ * problems of the whole), in plain words: "required", "must be a whole number
+ * between 1 and 200", "item 2 must be a positive number up to 1,000,000".
+ * Empty when it would be accepted.
  */
 export function experimentProblems(draft: ExperimentDraft): Record<string, string[]> {
   const parsed = experimentInputSchema.safeParse(experimentPayload(draft));
   if (parsed.success) return {};
+  const shape = branchOf(draft.kind).shape as Record<string, z.ZodType>;
   const byField: Record<string, string[]> = {};
   for (const issue of parsed.error.issues) {
     const field = issue.path.length > 0 ? String(issue.path[0]) : 'experiment';
-    const where = issue.path.length > 1 ? `${issue.path.slice(1).join('.')}: ` : '';
-    (byField[field] ??= []).push(where + issue.message);
+    const message = plainProblem(issue, shape[field], draft[field]);
+    const held = (byField[field] ??= []);
+    // Two issues of one field can read alike in plain words ("required" twice).
+    if (!held.includes(message)) held.push(message);
   }
   return byField;
 }
@@ -185,4 +253,61 @@ export function parseNumberList(text: string): number[] | undefined {
 /** Whether a run kind is one of the experiments (its results are charted). */
 export function isExperimentKind(kind: string): kind is ExperimentKind {
   return (EXPERIMENT_KINDS as readonly string[]).includes(kind);
+}
+
+/**
+ * Experiment kinds that keep their trained sub-runs and so can resume after
+ * an interruption; the others start again. Mirrors the job runner's list
+ * (main/jobs), which the renderer does not import.
+ */
+export const RESUMABLE_EXPERIMENT_KINDS: readonly ExperimentKind[] = ['ablation', 'prior-study'];
+
+/**
+ * What an interrupted run offers: 'resume' for searches and the resumable
+ * experiment kinds, 'start-again' for the other experiments, null for a run
+ * that is not interrupted.
+ */
+export function interruptedAction(run: { kind: string; status: string })
+  : 'resume' | 'start-again' | null {
+  if (run.status !== 'interrupted') return null;
+  if (!isExperimentKind(run.kind)) return 'resume';
+  return RESUMABLE_EXPERIMENT_KINDS.includes(run.kind) ? 'resume' : 'start-again';
+}
+
+/**
+ * Why the service refused to resume a run, in the page's words: what to do
+ * instead rather than API names (the refusal of a kind that cannot resume
+ * speaks of startExperiment and config.experiment).
+ */
+export function explainResumeRefusal(message: string, run: { kind: string; status: string })
+  : string {
+  if (/nothing to resume|start it again/i.test(message)) {
+    const kind = isExperimentKind(run.kind) ? KIND_LABELS[run.kind].toLowerCase() : run.kind;
+    return `this ${kind} run keeps nothing to continue from. Use "Start again" to run it anew ` +
+      'with the same settings.';
+  }
+  if (/already being run/i.test(message)) return 'it is already running.';
+  if (/only an? interrupted/i.test(message)) {
+    return `it is ${run.status}, and only an interrupted run can be resumed.`;
+  }
+  return message;
+}
+
+/**
+ * The experiment input stored in an experiment run's configuration
+ * (`config.experiment`) as a form draft: only the keys its kind's schema
+ * takes, nulls left out so their defaults apply.
+ *
+ * @returns null when the configuration holds no experiment of a known kind.
+ */
+export function storedExperimentDraft(config: unknown): ExperimentDraft | null {
+  const stored = (config as { experiment?: unknown } | null)?.experiment;
+  if (typeof stored !== 'object' || stored === null) return null;
+  const kind = (stored as { kind?: unknown }).kind;
+  if (typeof kind !== 'string' || !isExperimentKind(kind)) return null;
+
+  const known = new Set(Object.keys(branchOf(kind).shape));
+  const entries = Object.entries(stored).filter(([key, value]) =>
+    known.has(key) && value !== null && value !== undefined);
+  return { ...Object.fromEntries(entries), kind };
 }

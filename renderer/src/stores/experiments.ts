@@ -62,6 +62,16 @@ export const useExperimentsStore = defineStore('experiments', () => {
     launch.error = null;
   }
 
+  /**
+   * Fills the form with a stored experiment (a run's `config.experiment`), so
+   * an interrupted run that cannot resume is started again as it was.
+   */
+  function prefill(stored: ExperimentDraft) {
+    kind.value = stored.kind;
+    draft.value = { ...stored };
+    launch.error = null;
+  }
+
   /** Sets one field of the draft (undefined clears it, so the default applies). */
   function setField(name: string, value: unknown) {
     draft.value = { ...draft.value, [name]: value };
@@ -102,6 +112,7 @@ export const useExperimentsStore = defineStore('experiments', () => {
     canLaunch,
     loadSources,
     chooseKind,
+    prefill,
     setField,
     start,
     loadResult,

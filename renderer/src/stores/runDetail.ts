@@ -17,6 +17,20 @@ import { useApi } from '../api/client';
 import { buildCurves } from '../charts/curves';
 import { callState, track } from './callState';
 
+/**
+ * A progress event as one line: "generator epoch 2/10, step 5/20". A count
+ * the stage does not have (a search of one budget after another reports 0
+ * epochs and 0 steps) is left out rather than shown as "0/0": then the step
+ * alone, or just the stage.
+ */
+export function progressText(p: ProgressEvent): string {
+  const parts: string[] = [];
+  if (p.epochs > 0) parts.push(`epoch ${p.epoch}/${p.epochs}`);
+  if (p.steps > 0) parts.push(`step ${p.step}/${p.steps}`);
+  else if (p.step > 0) parts.push(`step ${p.step}`);
+  return parts.length > 0 ? `${p.stage} ${parts.join(', ')}` : p.stage;
+}
+
 /** Metrics are re-fetched at most this often while progress events arrive. */
 const METRIC_REFRESH_MS = 1000;
 

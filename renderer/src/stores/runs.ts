@@ -31,6 +31,8 @@ function compareValues(a: unknown, b: unknown, dir: 1 | -1): number {
 export const useRunsStore = defineStore('runs', () => {
   const list: CallState<RunSummary[]> = callState<RunSummary[]>([]);
   const actions = reactive<Record<string, CallState<{ runId: string }>>>({});
+  /** Which action each run's call state last tracked, so its refusal is worded right. */
+  const lastAction = reactive<Record<string, 'cancel' | 'resume'>>({});
   const live = reactive<Record<string, ProgressEvent>>({});
   const filterText = ref('');
   const statusFilter = ref('');
@@ -86,11 +88,13 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   async function cancel(runId: string) {
+    lastAction[runId] = 'cancel';
     await track(actionState(runId), () => useApi().call('cancelRun', { runId }));
     await load();
   }
 
   async function resume(runId: string) {
+    lastAction[runId] = 'resume';
     await track(actionState(runId), () => useApi().call('resumeRun', { runId }));
     await load();
   }
@@ -112,6 +116,7 @@ export const useRunsStore = defineStore('runs', () => {
   return {
     list,
     actions,
+    lastAction,
     live,
     filterText,
     statusFilter,

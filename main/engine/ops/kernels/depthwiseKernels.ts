@@ -10,6 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 
 import { KERNEL_BACKENDS, runKernel, type KernelName } from './wasmModule.js';
 
+export { hasEngineKernels } from './wasmModule.js';
+
 /** tfjs kernel names. */
 export const DEPTHWISE_KERNELS = {
   forward: 'SgnasDepthwiseForward',
@@ -68,11 +70,6 @@ function register(): void {
       });
     }
   }
-}
-
-/** Whether the active backend runs the engine's own kernels. */
-export function hasEngineKernels(): boolean {
-  return (KERNEL_BACKENDS as readonly string[]).includes(tf.getBackend());
 }
 
 function run(kernel: string, a: tf.Tensor, b: tf.Tensor, attrs: Attrs): tf.Tensor4D {

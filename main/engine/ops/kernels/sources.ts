@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 
 /** C sources, in link order, relative to this folder. */
-export const KERNEL_SOURCES = ['depthwise.c', 'batchnorm.c'] as const;
+export const KERNEL_SOURCES = ['depthwise.c', 'batchnorm.c', 'matmul.c'] as const;
 
 /** Functions the module exports. */
 export const KERNEL_EXPORTS = [
@@ -14,6 +14,9 @@ export const KERNEL_EXPORTS = [
   'depthwise_grad_filter',
   'batchnorm_forward',
   'batchnorm_backward',
+  'matmul_forward',
+  'matmul_grad_a',
+  'matmul_grad_b',
 ] as const;
 
 /** One SHA-256 over every source's bytes, each prefixed by its length. */

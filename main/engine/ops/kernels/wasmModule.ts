@@ -145,3 +145,8 @@ function sizeOf(shape: number[]): number {
 
 /** The backends the engine's kernels are registered on. */
 export const KERNEL_BACKENDS = ['wasm', 'cpu'] as const;
+
+/** Whether the active backend runs the engine's own kernels. */
+export function hasEngineKernels(): boolean {
+  return (KERNEL_BACKENDS as readonly string[]).includes(tf.getBackend());
+}
