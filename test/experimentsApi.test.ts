@@ -25,7 +25,7 @@ import { planExperiment, type ExperimentSpec } from '../main/jobs/experimentKind
 import { JobRunner, type JobProgress } from '../main/jobs/jobRunner.js';
 import { createSearchRun, executeSearchRun } from '../main/jobs/searchJob.js';
 import { RunRegistry } from '../main/registry/index.js';
-import { tinyHome, TINY_SEARCH } from './helpers/tinySearch.js';
+import { startCli, tinyHome, TINY_SEARCH } from './helpers/tinySearch.js';
 
 /** Scoring small enough for tests: 50 validation images, one recalibration batch of 32. */
 const SCORING = { validationImages: 50, recalBatches: 1, recalBatchSize: 32 };
@@ -276,6 +276,27 @@ describe('an experiment stopped part-way', () => {
       expect(run.status).toBe('interrupted');
       expect(await registry.listArchitectures(run.id)).toHaveLength(1);
     }, 120_000);
+
+  it('ends interrupted on Ctrl-C from the CLI, as a search does', async () => {
+    const child = startCli(['baseline-random', '--run', registry.runFolder(sourceRunId),
+      '--budgets', '1', '--samples', '5000', '--validation-images', '50', '--recal-batch-size',
+      '32'], env.home);
+    const exited = new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+
+    // Stop it once it scores: the run is registered and running by then.
+    const deadline = Date.now() + 60_000;
+    let runId: string | undefined;
+    while (Date.now() < deadline) {
+      runId = /run (\S+) \(baseline-random\) registered/.exec(child.output())?.[1];
+      if (runId && (await registry.getMetrics(runId, { stage: 'random' })).length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    child.kill('SIGINT');
+
+    expect(await exited, child.output()).toBe(130);
+    expect((await registry.getRun(runId as string)).status).toBe('interrupted');
+    expect(child.output()).toMatch(/a baseline-random run cannot resume: start it again/);
+  }, 120_000);
 });
 
 describe('closing the workbench (npm run serve stopped)', () => {

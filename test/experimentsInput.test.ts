@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { UsageError } from '../main/cli/args.js';
-import { baselineCommand, compareCommand, trainScratchCommand }
+import { baselineCommand, compareCommand, comparisonHeading, trainScratchCommand }
   from '../main/cli/experimentCommands.js';
 import { beatsShare, meanBeatsShare } from '../main/engine/experiments/randomSubnets.js';
 import { parseSearchConfig, type SearchConfig } from '../main/engine/pipeline/config.js';
@@ -149,6 +149,18 @@ describe('compare-search --run', () => {
     }
     expect(message).toMatch(/would be ignored: drop them, or drop --run/);
     expect(existsSync(db)).toBe(false);
+  });
+});
+
+describe('compare-search text report', () => {
+  it('says the supernet training time is unknown instead of printing a placeholder', () => {
+    const unknown = comparisonHeading({ budgetsM: [1, 1.5], supernetTrainSeconds: null });
+    expect(unknown).toBe('search cost for 2 budgets (supernet shared; its training time was ' +
+      'not recorded in the run folder and is not counted):');
+    expect(unknown).not.toContain('?');
+
+    expect(comparisonHeading({ budgetsM: [1], supernetTrainSeconds: 42.26 }))
+      .toContain('its training 42.3 s is not counted');
   });
 });
 

@@ -127,11 +127,13 @@ describe('trainGenerator', () => {
     expect(last).toBeLessThan(first * 0.6);
 
     // An untrained generator ignores the target; a trained one orders its
-    // architectures by it (Kendall tau-b well above the untrained value).
+    // architectures by it (Kendall tau-b well above the untrained value). On
+    // these 12 budgets the trained tau moves between about 0.77 and 0.85 with
+    // the kernels' summation order (one or two of 66 pairs), hence 0.7.
     const after = sweepFlops(generator, 12);
     const tauBefore = kendallTauB(before.targets, before.flops).value ?? 0;
     const tauAfter = kendallTauB(after.targets, after.flops).value ?? 0;
-    expect(tauAfter).toBeGreaterThan(0.8);
+    expect(tauAfter).toBeGreaterThan(0.7);
     expect(tauAfter).toBeGreaterThan(tauBefore);
     generator.dispose();
   });

@@ -28,8 +28,8 @@ import { parseArchitectureJson, parseArchitectureText, formatArchitecture }
 import { getPreset } from '../engine/space/presets.js';
 import type { Architecture } from '../engine/space/types.js';
 import { executeExperiment } from '../jobs/experimentJob.js';
-import { baselineReport, ExperimentSetupError, planExperiment, type ExperimentPlaces,
-  type ExperimentSpec, type KindResults } from '../jobs/experimentKinds.js';
+import { baselineReport, ExperimentSetupError, planExperiment, RESUMABLE_EXPERIMENT_KINDS,
+  type ExperimentPlaces, type ExperimentSpec, type KindResults } from '../jobs/experimentKinds.js';
 import { RunRegistry, resolveDbPath } from '../registry/index.js';
 import { formatOptions, parseArgs, UsageError, type OptionSpecs } from './args.js';
 import { SEARCH_OPTIONS, searchConfigFromOptions } from './searchOptions.js';
@@ -224,6 +224,14 @@ function interruptSignal(): { signal: AbortSignal; interrupted: () => boolean } 
   return { signal: controller.signal, interrupted: () => interrupted };
 }
 
+/** What to do with an experiment run Ctrl-C left interrupted. */
+function interruptedHint(runId: string, kind: ExperimentSpec['kind']): string {
+  return RESUMABLE_EXPERIMENT_KINDS.includes(kind)
+    ? `run ${runId} is interrupted; resume it with: npm run sgnas -- runs resume ${runId}`
+    : `run ${runId} is interrupted and keeps what finished; a ${kind} run cannot resume: ` +
+      `start it again with the same settings to redo it`;
+}
+
 /** Plans an experiment; a problem the user can fix is a usage error. */
 function plan<S extends ExperimentSpec>(spec: S, places: ExperimentPlaces) {
   try {
@@ -252,6 +260,7 @@ async function recorded<S extends ExperimentSpec>(
       onRegistered: (r, dir) =>
         console.log(`run ${r.id} (${spec.kind}) registered; folder ${dir}`),
     });
+    if (run.status === 'interrupted') console.error(interruptedHint(run.id, spec.kind));
     return { result, code: run.status === 'completed' ? 0 : 130 };
   } catch (err) {
     if (err instanceof ExperimentSetupError) throw new UsageError(err.message);
@@ -348,17 +357,25 @@ export async function compareCommand(argv: string[]): Promise<number> {
   return code;
 }
 
+/**
+ * The first line of compare-search's text report. The supernet's training
+ * time is shown when the run folder recorded it, else said to be unknown.
+ */
+export function comparisonHeading(report: Pick<CompareSearchReport, 'budgetsM' |
+  'supernetTrainSeconds'>): string {
+  const training = report.supernetTrainSeconds === null
+    ? 'its training time was not recorded in the run folder and is not counted'
+    : `its training ${report.supernetTrainSeconds.toFixed(1)} s is not counted`;
+  return `search cost for ${report.budgetsM.length} budgets (supernet shared; ${training}):`;
+}
+
 function printComparison(report: CompareSearchReport): void {
   const line = (name: string, m: { searchSeconds: number; budgets: { accuracy: number }[] }) => {
     const mean = m.budgets.reduce((s, b) => s + b.accuracy, 0) / m.budgets.length;
     console.log(`${name.padEnd(10)} search ${m.searchSeconds.toFixed(1).padStart(8)} s, mean ` +
       `supernet accuracy ${(mean * 100).toFixed(2)}%`);
   };
-  const training = report.supernetTrainSeconds === null
-    ? 'its training time was not recorded in the run folder and is not counted'
-    : `its training ${report.supernetTrainSeconds.toFixed(1)} s is not counted`;
-  console.log(`search cost for ${report.budgetsM.length} budgets (supernet shared; ` +
-    `${training}):`);
+  console.log(comparisonHeading(report));
   line('sgnas', report.sgnas);
   line('random', report.random);
   line('evolution', report.evolution);

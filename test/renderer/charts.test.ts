@@ -68,12 +68,13 @@ describe('curves', () => {
     ]);
   });
 
-  it('caps the accuracy axis at 1 only when the data come near it', () => {
+  it('ends the accuracy axis on the multiple of 5 % above the data, never past 1', () => {
     const option = buildCurvesOption(buildCurves(metrics), 'accuracy') as {
-      yAxis: { max: (extent: { max: number }) => number | null };
+      yAxis: { max: (extent: { max: number }) => number };
     };
-    // A fixed max at the data's own maximum (0.125) would print beside 0.12.
-    expect(option.yAxis.max({ max: 0.125 })).toBeNull();
+    // Strictly above: a top value of 20 % is a point under the axis end, not on it.
+    expect(option.yAxis.max({ max: 0.125 })).toBe(0.15);
+    expect(option.yAxis.max({ max: 0.2 })).toBe(0.25);
     expect(option.yAxis.max({ max: 0.97 })).toBe(1);
   });
 

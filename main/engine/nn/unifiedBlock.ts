@@ -24,7 +24,6 @@ import {
   conv1x1,
   depthwiseConv,
   INPUT_GRADIENT_ONLY,
-  relu6,
 } from '../ops/index.js';
 import {
   KERNEL_OPS,
@@ -110,8 +109,9 @@ export function applyBatchNorm<T extends tf.Tensor4D | tf.Tensor2D>(
   if (!mode.training) {
     const mean = concatChannels(bns.map((b) => b.runningMean as tf.Tensor1D));
     const variance = concatChannels(bns.map((b) => b.runningVariance as tf.Tensor1D));
-    const y = batchNormInfer(x, gamma, beta, mean, variance, BN_EPSILON);
-    return relu6After ? relu6(y) : y;
+    // Evaluation mode never trains the BN (scoring, the generator's frozen supernet).
+    return batchNormInfer(x, gamma, beta, mean, variance, BN_EPSILON,
+      { relu6After, frozen: true });
   }
 
   const result = batchNormTrain(x, gamma, beta, BN_EPSILON, relu6After);

@@ -6,7 +6,13 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { usesTfGradients } from './platform.js';
-import { batchNormBackwardKernel, batchNormForwardKernel } from './kernels/batchNormKernels.js';
+import {
+  affineBackwardKernel,
+  affineKernel,
+  batchNormBackwardKernel,
+  batchNormForwardKernel,
+} from './kernels/batchNormKernels.js';
+import { hasEngineKernels } from './kernels/wasmModule.js';
 
 export interface BatchNormTrainResult<T extends tf.Tensor> {
   /** The normalised, scaled and shifted output, shaped like the input. */
@@ -98,6 +104,17 @@ function batchNormTrainAutodiff<T extends tf.Tensor4D | tf.Tensor2D>(
   });
 }
 
+/** How batchNormInfer treats its parameters and what follows it. */
+export interface InferOptions {
+  /** Apply ReLU6 to the result (fused with the affine map on wasm and cpu). */
+  relu6After?: boolean;
+  /**
+   * gamma, beta and the statistics are constants: only x gets a gradient.
+   * On wasm and cpu this runs one engine kernel each way instead of tfjs ops.
+   */
+  frozen?: boolean;
+}
+
 /**
  * Batch normalisation with running statistics (evaluation mode).
  *
@@ -117,14 +134,33 @@ export function batchNormInfer<T extends tf.Tensor4D | tf.Tensor2D>(
   runningMean: tf.Tensor1D,
   runningVariance: tf.Tensor1D,
   eps = 1e-5,
+  options: InferOptions = {},
 ): T {
   checkChannels('batchNormInfer', x, [gamma, beta, runningMean, runningVariance]);
+  const relu6After = options.relu6After ?? false;
 
   return tf.tidy(() => {
     // Folding the statistics into one scale and shift keeps the work on [C] vectors.
-    const scale = tf.mul(gamma, tf.rsqrt(tf.add(runningVariance, eps)));
-    const shift = tf.sub(beta, tf.mul(runningMean, scale));
-    return tf.add(tf.mul(x, scale), shift) as T;
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(runningVariance, eps))) as tf.Tensor1D;
+    const shift = tf.sub(beta, tf.mul(runningMean, scale)) as tf.Tensor1D;
+
+    if (options.frozen && hasEngineKernels()) {
+      const op = tf.customGrad((xIn, save) => {
+        // Saved, scale and shift outlive this tidy until the backward pass.
+        (save as tf.GradSaveFunc)([xIn as tf.Tensor, scale, shift]);
+        return {
+          value: affineKernel(xIn as tf.Tensor, scale, shift, relu6After),
+          gradFunc: (dy, saved) => {
+            const [sx, sScale, sShift] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+            return affineBackwardKernel(dy as tf.Tensor, sx, sScale, sShift, relu6After);
+          },
+        };
+      });
+      return op(x) as T;
+    }
+
+    const y = tf.add(tf.mul(x, scale), shift) as T;
+    return relu6After ? tf.relu6(y) : y;
   });
 }
 

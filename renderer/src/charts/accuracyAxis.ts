@@ -26,11 +26,14 @@ export function accuracyAxisMin(extent: { min: number }): number {
 }
 
 /**
- * The axis end: 1 when the data reach past 0.95, else left to ECharts
- * (null), which ends it on the nice tick above the data; a fixed end at the
- * data's own maximum (say 0.125) would print beside the tick below it.
+ * The axis end: the multiple of 5 % above the highest value, at most 1. With
+ * both ends on multiples of 5 % the ticks fall on round values too; an end
+ * left to ECharts next to a fixed start gave ticks like 5 %, 6 %, 9 %.
+ *
+ * @example accuracyAxisMax({ max: 0.2 }) // 0.25
  */
 export function accuracyAxisMax(extent: { max: number }): number {
-  // ECharts reads a null max as "not fixed".
-  return (extent.max > 0.95 ? 1 : null) as number;
+  if (!Number.isFinite(extent.max)) return 1;
+  const steps = Math.floor((extent.max + 1e-9) / ACCURACY_STEP) + 1;
+  return Math.min(1, Number((steps * ACCURACY_STEP).toFixed(4)));
 }

@@ -11,6 +11,8 @@ import { KERNEL_BACKENDS, runKernel } from './wasmModule.js';
 export const BATCH_NORM_KERNELS = {
   forward: 'SgnasBatchNormForward',
   backward: 'SgnasBatchNormBackward',
+  affine: 'SgnasAffineForward',
+  affineBackward: 'SgnasAffineBackward',
 } as const;
 
 interface Attrs {
@@ -55,6 +57,26 @@ function register(): void {
           [{ shape }, perChannel, perChannel], 4 * c, [m, c, relu6]);
       },
     });
+
+    tf.registerKernel({
+      kernelName: BATCH_NORM_KERNELS.affine,
+      backendName,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { m, c, relu6, shape } = attrs as unknown as Attrs;
+        const ins = ['x', 'scale', 'shift'].map((n) => inputs[n] as tf.TensorInfo);
+        return runKernel(backend, 'affine_forward', ins, [{ shape }], 0, [m, c, relu6])[0];
+      },
+    });
+
+    tf.registerKernel({
+      kernelName: BATCH_NORM_KERNELS.affineBackward,
+      backendName,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { m, c, relu6, shape } = attrs as unknown as Attrs;
+        const ins = ['dy', 'x', 'scale', 'shift'].map((n) => inputs[n] as tf.TensorInfo);
+        return runKernel(backend, 'affine_backward', ins, [{ shape }], 0, [m, c, relu6])[0];
+      },
+    });
   }
 }
 
@@ -88,4 +110,34 @@ export function batchNormBackwardKernel(
   const attrs: Attrs = { m: x.size / c, c, eps: 0, relu6: relu6 ? 1 : 0, shape: x.shape };
   return tf.engine().runKernel(BATCH_NORM_KERNELS.backward, { dy, ...saved },
     attrs as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+}
+
+function affineAttrs(x: tf.Tensor, relu6: boolean): Attrs {
+  const c = x.shape[x.rank - 1];
+  return { m: x.size / c, c, eps: 0, relu6: relu6 ? 1 : 0, shape: x.shape };
+}
+
+/** act(x * scale + shift) per channel: evaluation-mode BN, folded. */
+export function affineKernel(
+  x: tf.Tensor,
+  scale: tf.Tensor1D,
+  shift: tf.Tensor1D,
+  relu6: boolean,
+): tf.Tensor {
+  register();
+  return tf.engine().runKernel(BATCH_NORM_KERNELS.affine, { x, scale, shift },
+    affineAttrs(x, relu6) as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/** affineKernel's gradient with respect to x. */
+export function affineBackwardKernel(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  scale: tf.Tensor1D,
+  shift: tf.Tensor1D,
+  relu6: boolean,
+): tf.Tensor {
+  register();
+  return tf.engine().runKernel(BATCH_NORM_KERNELS.affineBackward, { dy, x, scale, shift },
+    affineAttrs(x, relu6) as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

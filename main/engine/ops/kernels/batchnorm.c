@@ -163,3 +163,58 @@ void batchnorm_backward(const float *dy, const float *x, const float *gamma,
     }
   }
 }
+
+/*
+ * Evaluation-mode batch normalisation folded into a per-channel affine map,
+ * optionally followed by ReLU6: y = act(x * scale + shift).
+ */
+void affine_forward(const float *x, const float *scale, const float *shift, float *y,
+                    int m, int c, int relu6) {
+  v128_t zero = wasm_f32x4_splat(0.0f), six = wasm_f32x4_splat(6.0f);
+  for (int r = 0; r < m; r++) {
+    const float *row = x + r * c;
+    float *out = y + r * c;
+    int ch = 0;
+    for (; ch + 4 <= c; ch += 4) {
+      v128_t v = wasm_f32x4_add(
+          wasm_f32x4_mul(wasm_v128_load(row + ch), wasm_v128_load(scale + ch)),
+          wasm_v128_load(shift + ch));
+      if (relu6) v = wasm_f32x4_min(wasm_f32x4_max(v, zero), six);
+      wasm_v128_store(out + ch, v);
+    }
+    for (; ch < c; ch++) {
+      float v = row[ch] * scale[ch] + shift[ch];
+      if (relu6) v = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+      out[ch] = v;
+    }
+  }
+}
+
+/* dx of affine_forward: dy * scale, where ReLU6 (if any) passed its input. */
+void affine_backward(const float *dy, const float *x, const float *scale, const float *shift,
+                     float *dx, int m, int c, int relu6) {
+  v128_t zero = wasm_f32x4_splat(0.0f), six = wasm_f32x4_splat(6.0f);
+  for (int r = 0; r < m; r++) {
+    const float *row = x + r * c, *grow = dy + r * c;
+    float *out = dx + r * c;
+    int ch = 0;
+    for (; ch + 4 <= c; ch += 4) {
+      v128_t sc = wasm_v128_load(scale + ch);
+      v128_t g = wasm_f32x4_mul(wasm_v128_load(grow + ch), sc);
+      if (relu6) {
+        v128_t z = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(row + ch), sc),
+                                  wasm_v128_load(shift + ch));
+        g = wasm_v128_and(g, wasm_v128_and(wasm_f32x4_gt(z, zero), wasm_f32x4_lt(z, six)));
+      }
+      wasm_v128_store(out + ch, g);
+    }
+    for (; ch < c; ch++) {
+      float g = grow[ch] * scale[ch];
+      if (relu6) {
+        float z = row[ch] * scale[ch] + shift[ch];
+        if (!(z > 0.0f && z < 6.0f)) g = 0.0f;
+      }
+      out[ch] = g;
+    }
+  }
+}

@@ -14,6 +14,8 @@ export const KERNEL_EXPORTS = [
   'depthwise_grad_filter',
   'batchnorm_forward',
   'batchnorm_backward',
+  'affine_forward',
+  'affine_backward',
   'matmul_forward',
   'matmul_grad_a',
   'matmul_grad_b',
