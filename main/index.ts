@@ -93,9 +93,15 @@ app.on('activate', () => {
   if (BrowserWindow.getAllWindows().length === 0) createWindow();
 });
 
-app.on('will-quit', () => {
+// Quitting waits for the workbench to close, so running jobs are recorded
+// as interrupted (and resumable) before the process ends.
+let closing = false;
+app.on('will-quit', (event) => {
+  if (closing || !workbench) return;
+  closing = true;
+  event.preventDefault();
   removeIpc?.();
-  void workbench?.close();
+  workbench.close().finally(() => app.quit());
 });
 
 app.whenReady().then(start, (err: Error) => {

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { UsageError } from '../main/cli/args.js';
-import { baselineCommand, compareCommand, comparisonHeading, trainScratchCommand }
-  from '../main/cli/experimentCommands.js';
+import { ablationCommand, baselineCommand, compareCommand, comparisonHeading,
+  trainScratchCommand } from '../main/cli/experimentCommands.js';
 import { beatsShare, meanBeatsShare } from '../main/engine/experiments/randomSubnets.js';
 import { parseSearchConfig, type SearchConfig } from '../main/engine/pipeline/config.js';
 import { defaultSearchConfig } from '../main/engine/pipeline/defaults.js';
@@ -99,6 +99,12 @@ describe('baseline commands refuse bad numbers before registering a run', () => 
       ['--run', runDir, '--samples', '2.5', '--db', db]));
     expect(fraction).toMatch(/^--samples must be a whole number from 1 to 100000, got 2.5/);
     expect(fraction).not.toMatch(/>= 1/);
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('refuses an ablation of one architecture (the API needs two as well)', async () => {
+    expect(await refusal(() => ablationCommand(['--samples', '1', '--db', db])))
+      .toMatch(/^--samples must be from 2 to 100000 for the ablation .*got 1/);
     expect(existsSync(db)).toBe(false);
   });
 

@@ -546,9 +546,15 @@ export async function ablationCommand(argv: string[]): Promise<number> {
     console.log(`usage: sgnas ablation [options]\n\n${formatOptions(ABLATION)}`);
     return 0;
   }
+  const samples = num(options, 'samples', CPU_ABLATION.samples);
+  if (samples < 2) {
+    throw new UsageError(`--samples must be from 2 to 100000 for the ablation (its rank ` +
+      `correlations need two architectures), got ${samples}: pass e.g. --samples ` +
+      `${CPU_ABLATION.samples}`);
+  }
   const spec: ExperimentSpec = { kind: 'ablation', search: ablationConfig(options),
     preset: (options.preset as string | undefined) ?? 'fmnist',
-    samples: num(options, 'samples', CPU_ABLATION.samples),
+    samples,
     sampleSeed: num(options, 'sample-seed', 0), ...scoringFrom(options) };
   const outDir = typeof options.out === 'string' ? path.resolve(options.out) : null;
   const { result, code } = await recorded(options, spec, { sourceDir: null, outDir });

@@ -84,8 +84,8 @@ export async function main(argv: string[]): Promise<number> {
           resume: async (run, registry) => {
             if (run.kind !== 'search') {
               throw new UsageError(
-                `run ${run.id} is a ${run.kind} run: only search runs resume from ` +
-                  'checkpoints; start the experiment again instead',
+                `run ${run.id} is a ${run.kind} run, which keeps no checkpoint to resume ` +
+                  `from: start it again (sgnas ${run.kind} ...)`,
               );
             }
             await executeSearchRun(registry, run.id, { log: (line) => console.log(line) });

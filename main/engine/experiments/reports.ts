@@ -209,7 +209,7 @@ export interface StudyPoint {
   targetM?: number;
   /**
    * Generated points only: the share of random architectures with no more
-   * FLOPs that this one scores at least as well as (1 when none has fewer FLOPs).
+   * FLOPs that this one scores at least as well as (absent when none is as cheap).
    */
   beatsShare?: number;
 }
@@ -217,8 +217,11 @@ export interface StudyPoint {
 export interface RandomSubnetsReport {
   random: StudyPoint[];
   generated: StudyPoint[];
-  /** Mean beatsShare over the generated points. */
-  meanBeatsShare: number;
+  /**
+   * Mean beatsShare over the generated points that have one; NaN in memory
+   * (null in the JSON report) when none does.
+   */
+  meanBeatsShare: number | null;
 }
 
 // ---------------------------------------------------- train scratch --
