@@ -37,7 +37,7 @@ const PRESET_DEFAULTS: Record<string, Omit<SearchConfig, 'preset'>> = {
     supernet: {
       epochs: 2,
       batchSize: 64,
-      trainSubset: 8000,
+      trainSubset: 16000,
       workers: 2,
       lr: 0.1,
       momentum: 0.9,
@@ -46,7 +46,7 @@ const PRESET_DEFAULTS: Record<string, Omit<SearchConfig, 'preset'>> = {
     },
     generator: {
       ...PAPER_GENERATOR,
-      epochs: 10,
+      epochs: 20,
       stepsPerEpoch: 20,
       targetsPerStep: 8,
       validationBatch: 32,
