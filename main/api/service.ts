@@ -246,11 +246,10 @@ export class RegistryWorkbenchService implements WorkbenchService {
   private handleProgress(event: ProgressEvent): void {
     this.events.emit('event', { type: 'progress', event } satisfies WorkbenchEvent);
 
-    const parts = [
-      `${new Date().toISOString()} ${event.stage}`,
-      `epoch ${event.epoch}/${event.epochs}`,
-      `step ${event.step}/${event.steps}`,
-    ];
+    // Experiments report no epoch or step totals (0): log what is known.
+    const parts = [`${new Date().toISOString()} ${event.stage}`];
+    if (event.epochs > 0) parts.push(`epoch ${event.epoch}/${event.epochs}`);
+    parts.push(event.steps > 0 ? `step ${event.step}/${event.steps}` : `step ${event.step}`);
     if (event.loss !== null && event.loss !== undefined) {
       parts.push(`loss ${event.loss.toFixed(4)}`);
     }

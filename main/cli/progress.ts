@@ -20,11 +20,10 @@ export function formatDuration(seconds: number): string {
 
 /** One progress line, e.g. "[supernet] epoch 2/4 step 30/94 loss 0.812 acc 71.2% eta 1m10s". */
 export function formatProgress(event: ProgressEvent): string {
-  const parts = [
-    `[${event.stage}]`,
-    `epoch ${event.epoch}/${event.epochs}`,
-    `step ${event.step}/${event.steps}`,
-  ];
+  // Experiments report no epochs and no step total (0): show what is known.
+  const parts = [`[${event.stage}]`];
+  if (event.epochs > 0) parts.push(`epoch ${event.epoch}/${event.epochs}`);
+  parts.push(event.steps > 0 ? `step ${event.step}/${event.steps}` : `step ${event.step}`);
   if (event.loss !== undefined) parts.push(`loss ${event.loss.toFixed(4)}`);
   if (event.accuracy !== undefined) parts.push(`acc ${(event.accuracy * 100).toFixed(1)}%`);
   for (const [name, value] of Object.entries(event.extra ?? {})) {
