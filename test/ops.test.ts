@@ -159,6 +159,13 @@ describe('depthwiseConv', () => {
     expect(shape).toEqual([1, 4, 7, 2]);
   });
 
+  it('refuses a kernel larger than the engine kernels take on wasm, naming the limit', () => {
+    const x = tf.zeros([1, 20, 20, 2]) as tf.Tensor4D;
+    const w = tf.zeros([17, 17, 2, 1]) as tf.Tensor4D;
+    expect(() => depthwiseConv(x, w, 1)).toThrow(/17x17 kernel.*up to 15x15/);
+    tf.dispose([x, w]);
+  });
+
   it('rejects an even kernel, naming the filter shape', () => {
     expect(() =>
       tf.tidy(() => depthwiseConv(tf.zeros([1, 8, 8, 2]), tf.zeros([4, 4, 2, 1]), 1)),

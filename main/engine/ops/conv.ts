@@ -2,10 +2,11 @@
  * The engine's convolutions, NHWC float32, with PyTorch-style symmetric
  * padding of k//2 (so an odd k x k kernel at stride s gives ceil(H / s) rows).
  *
- * On wasm and cpu their gradients are built from forward kernels only: the wasm
- * backend has no Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropInput or
- * DepthwiseConv2dNativeBackpropFilter kernels. On native TensorFlow the ops are
- * tfjs's own, with tfjs's own gradients.
+ * The wasm backend has no Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropInput
+ * or DepthwiseConv2dNativeBackpropFilter kernels. On wasm and cpu the depthwise
+ * conv and both its gradients are the engine's own kernels (kernels/depthwise.c),
+ * and the full conv's gradients are built from forward convs. On native
+ * TensorFlow the ops are tfjs's own, with tfjs's own gradients.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -13,7 +14,6 @@ import {
   depthwiseForwardKernel,
   depthwiseGradFilterKernel,
   depthwiseGradInputKernel,
-  hasEngineKernels,
   MAX_KERNEL_SIZE,
 } from './kernels/depthwiseKernels.js';
 import { matMul, noGradient } from './matmul.js';
@@ -62,7 +62,8 @@ export function conv1x1(
  * @param grads which gradients a backward pass computes (both by default).
  * @returns [N, ceil(H/stride), ceil(W/stride), C].
  * @throws Error on an even or non-square kernel, a channel mismatch, a channel
- *   multiplier other than 1, or a stride other than 1 or 2.
+ *   multiplier other than 1, a stride other than 1 or 2, or (on wasm and cpu)
+ *   a kernel larger than 15x15.
  */
 export function depthwiseConv(
   x: tf.Tensor4D,
@@ -83,20 +84,20 @@ export function depthwiseConv(
     return tf.tidy(() => tf.depthwiseConv2d(tf.pad(x, pad), w, stride, 'valid'));
   }
 
-  if (hasEngineKernels() && k <= MAX_KERNEL_SIZE) {
-    return withGradients('depthwiseConv', x, w, grads, {
-      // tfjs-wasm's own 3x3 forward (XNNPACK) beat ours 2x; ours wins at 5x5 and 7x7.
-      forward: (xs, ws) =>
-        k === 3 ? tf.depthwiseConv2d(xs, ws, stride, pad) : depthwiseForwardKernel(xs, ws, stride),
-      gradInput: (dy, ws) => depthwiseGradInputKernel(dy, ws, x.shape, stride),
-      gradFilter: (dy, xs) => depthwiseGradFilterKernel(xs, dy, k, stride),
-    });
+  if (k > MAX_KERNEL_SIZE) {
+    throw new Error(
+      `depthwiseConv: a ${k}x${k} kernel is larger than the engine's kernels take on ` +
+        `${tf.getBackend()} (up to ${MAX_KERNEL_SIZE}x${MAX_KERNEL_SIZE}); use k of 3 to ` +
+        `${MAX_KERNEL_SIZE}, or a native TensorFlow backend`,
+    );
   }
 
   return withGradients('depthwiseConv', x, w, grads, {
-    forward: (xs, ws) => tf.depthwiseConv2d(xs, ws, stride, pad),
-    gradInput: (dy, ws) => depthwiseGradInput(dy, ws, x.shape, stride),
-    gradFilter: (dy, xs) => depthwiseGradFilter(xs, dy, k, stride),
+    // tfjs-wasm's own 3x3 forward (XNNPACK) beat ours 2x; ours wins at 5x5 and 7x7.
+    forward: (xs, ws) =>
+      k === 3 ? tf.depthwiseConv2d(xs, ws, stride, pad) : depthwiseForwardKernel(xs, ws, stride),
+    gradInput: (dy, ws) => depthwiseGradInputKernel(dy, ws, x.shape, stride),
+    gradFilter: (dy, xs) => depthwiseGradFilterKernel(xs, dy, k, stride),
   });
 }
 
@@ -192,39 +193,6 @@ function withGradients(
 }
 
 /**
- * Gradient of a depthwise conv with respect to its input: a correlation of dy
- * with the kernel rotated by 180 degrees. At stride 2 dy is first spread out
- * with zeros (k = 3), or for larger kernels each of the four output phases
- * (even/odd row, even/odd column) is computed from dy directly.
- */
-function depthwiseGradInput(
-  dy: tf.Tensor4D,
-  w: tf.Tensor4D,
-  xShape: [number, number, number, number],
-  stride: Stride,
-): tf.Tensor4D {
-  const k = w.shape[0];
-
-  if (stride === 1) {
-    return tf.depthwiseConv2d(dy, tf.reverse(w, [0, 1]) as tf.Tensor4D, 1, symmetricPad(k));
-  }
-
-  // Measured on wasm at [128,14,14,48]: the phases win 4x at k = 7 and 1.3x
-  // at k = 5; at k = 3 their extra calls cost more than the zeros save.
-  return k <= 3 ? dilatedGradInput(dy, w, xShape) : phasedGradInput(dy, w, xShape);
-}
-
-/** Stride-2 input gradient: dy with zeros between its rows and columns. */
-function dilatedGradInput(
-  dy: tf.Tensor4D,
-  w: tf.Tensor4D,
-  xShape: [number, number, number, number],
-): tf.Tensor4D {
-  const flipped = tf.reverse(w, [0, 1]) as tf.Tensor4D;
-  return tf.depthwiseConv2d(spreadOut(dy), flipped, 1, spreadPad(w.shape[0], xShape, dy.shape));
-}
-
-/**
  * Gradient of a full conv with respect to its input, as a forward conv of dy
  * (spread out with zeros at stride 2) with the kernel rotated by 180 degrees
  * and its channel axes swapped. wasm's Conv2DBackpropInput kernel gives the
@@ -265,110 +233,6 @@ function spreadPad(
   const [, h, wd] = xShape;
   const [, ho, wo] = dyShape;
   return [[0, 0], [p, h + p - 2 * ho], [p, wd + p - 2 * wo], [0, 0]];
-}
-
-/**
- * Stride-2 input gradient by phases. The input rows of parity a receive dy
- * through the kernel rows of one parity only, so each phase is a stride-1
- * correlation of dy with a sub-kernel of about k/2 x k/2 taps. Sub-kernels are
- * zero-extended to 3x3 or 5x5 (k <= 9), the sizes wasm's depthwise conv runs
- * fastest.
- */
-function phasedGradInput(
-  dy: tf.Tensor4D,
-  w: tf.Tensor4D,
-  xShape: [number, number, number, number],
-): tf.Tensor4D {
-  const k = w.shape[0];
-  const [n, ho, wo, c] = dy.shape;
-  const [, h, wd] = xShape;
-  const longest = Math.ceil(k / 2);
-  const size = longest <= 3 ? 3 : Math.max(5, longest);
-
-  // Row k*k of the table is zero, for the taps a sub-kernel does not have.
-  const table = tf.concat([tf.reshape(w, [k * k, c]), tf.zeros([1, c])], 0);
-  const rowPhases: tf.Tensor[] = [];
-
-  for (let a = 0; a < 2; a++) {
-    const rows = phaseTaps(k, a);
-    const colPhases: tf.Tensor4D[] = [];
-    for (let b = 0; b < 2; b++) {
-      const cols = phaseTaps(k, b);
-      const index: number[] = [];
-      for (let i = 0; i < size; i++) {
-        for (let j = 0; j < size; j++) {
-          const inside = i < rows.taps.length && j < cols.taps.length;
-          index.push(inside ? rows.taps[i] * k + cols.taps[j] : k * k);
-        }
-      }
-      const sub = tf.reshape(tf.gather(table, tf.tensor1d(index, 'int32')), [size, size, c, 1]);
-
-      // Every phase yields ho x wo; for odd h the last row of phase 1 is dropped below.
-      const pad: Padding4D = [
-        [0, 0],
-        [rows.before, size - 1 - rows.before],
-        [cols.before, size - 1 - cols.before],
-        [0, 0],
-      ];
-      colPhases.push(tf.depthwiseConv2d(dy, sub as tf.Tensor4D, 1, pad));
-    }
-    rowPhases.push(tf.stack(colPhases, 3));
-  }
-
-  const interleaved = tf.reshape(tf.stack(rowPhases, 2), [n, 2 * ho, 2 * wo, c]) as tf.Tensor4D;
-  if (2 * ho === h && 2 * wo === wd) return interleaved;
-  return tf.slice(interleaved, [0, 0, 0, 0], [n, h, wd, c]);
-}
-
-/**
- * For input positions of parity `a` along one axis of a stride-2, k//2-padded
- * conv: the kernel taps that reach them, in correlation order over dy, and how
- * many dy positions before the first one the correlation must start.
- */
-function phaseTaps(k: number, a: number): { taps: number[]; before: number } {
-  const p = (k - 1) / 2;
-  const parity = (a + p) % 2;
-  const count = Math.ceil((k - parity) / 2);
-  const taps = Array.from({ length: count }, (_, m) => 2 * (count - 1 - m) + parity);
-  const before = count - 1 - (a + p - parity) / 2;
-  return { taps, before };
-}
-
-/**
- * Gradient of a depthwise conv with respect to its filter, as one forward
- * depthwise conv: every (image, channel) pair becomes a channel, the padded
- * input is the image, dy is the filter (dilated by the stride), and the k x k
- * output is then summed over the batch. Measured on wasm for [128,14,14,48],
- * this is 5-10x faster than k*k shifted multiply-sums, whose slices are
- * copied row by row in JavaScript.
- */
-function depthwiseGradFilter(
-  x: tf.Tensor4D,
-  dy: tf.Tensor4D,
-  k: number,
-  stride: Stride,
-): tf.Tensor4D {
-  const [n, h, wd, c] = x.shape;
-  const [, ho, wo] = dy.shape;
-  const p = (k - 1) / 2;
-
-  // Exactly the rows and columns the k x k taps reach: stride*(ho-1) + k.
-  const hp = stride * (ho - 1) + k;
-  const wp = stride * (wo - 1) + k;
-  const padded = tf.pad(x, [[0, 0], [p, hp - h - p], [p, wp - wd - p], [0, 0]]);
-
-  const image = tf.reshape(tf.transpose(padded, [1, 2, 0, 3]), [1, hp, wp, n * c]);
-  const filter = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [ho, wo, n * c, 1]);
-  const perImage = tf.depthwiseConv2d(
-    image as tf.Tensor4D,
-    filter as tf.Tensor4D,
-    1,
-    'valid',
-    'NHWC',
-    stride,
-  );
-
-  return tf.reshape(tf.sum(tf.reshape(perImage, [k * k, n, c]), 1), [k, k, c, 1]) as tf.Tensor4D;
 }
 
 /**

@@ -63,7 +63,7 @@ export function batchNormTrain<T extends tf.Tensor4D | tf.Tensor2D>(
     (save as tf.GradSaveFunc)([xIn as tf.Tensor, gammaIn as tf.Tensor, betaIn as tf.Tensor,
       mean, rstd]);
     // tfjs releases everything but the value when the custom op returns.
-    stats = { mean: tf.keep(tf.clone(mean)), variance: tf.keep(variance) };
+    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
 
     return {
       value: y,

@@ -10,6 +10,20 @@
  */
 #include <wasm_simd128.h>
 
+void affine_forward(const float *x, const float *scale, const float *shift, float *y,
+                    int m, int c, int relu6);
+
+/* g where ReLU6 passed its input z (0 < z < 6), else 0: four lanes, then one. */
+static inline v128_t relu6_gate4(v128_t g, v128_t z) {
+  v128_t open = wasm_v128_and(wasm_f32x4_gt(z, wasm_f32x4_splat(0.0f)),
+                              wasm_f32x4_lt(z, wasm_f32x4_splat(6.0f)));
+  return wasm_v128_and(g, open);
+}
+
+static inline float relu6_gate(float g, float z) {
+  return z > 0.0f && z < 6.0f ? g : 0.0f;
+}
+
 static float rsqrt_of(float v) {
   return 1.0f / __builtin_sqrtf(v);
 }
@@ -61,24 +75,7 @@ void batchnorm_forward(const float *x, const float *gamma, const float *beta, fl
     scale[ch] = gamma[ch] * rstd[ch];
     shift[ch] = beta[ch] - mean[ch] * scale[ch];
   }
-  v128_t zero = wasm_f32x4_splat(0.0f), six = wasm_f32x4_splat(6.0f);
-  for (int r = 0; r < m; r++) {
-    const float *row = x + r * c;
-    float *out = y + r * c;
-    int ch = 0;
-    for (; ch + 4 <= c; ch += 4) {
-      v128_t v = wasm_f32x4_add(
-          wasm_f32x4_mul(wasm_v128_load(row + ch), wasm_v128_load(scale + ch)),
-          wasm_v128_load(shift + ch));
-      if (relu6) v = wasm_f32x4_min(wasm_f32x4_max(v, zero), six);
-      wasm_v128_store(out + ch, v);
-    }
-    for (; ch < c; ch++) {
-      float v = row[ch] * scale[ch] + shift[ch];
-      if (relu6) v = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
-      out[ch] = v;
-    }
-  }
+  affine_forward(x, scale, shift, y, m, c, relu6);
 }
 
 /*
@@ -98,7 +95,6 @@ void batchnorm_backward(const float *dy, const float *x, const float *gamma,
     shift[ch] = beta[ch] - mean[ch] * scale[ch];
   }
   int c4 = c & ~3;
-  v128_t zero = wasm_f32x4_splat(0.0f), six = wasm_f32x4_splat(6.0f);
 
   /* Pass 1: the sums. dgamma gathers g * (x - mean); rstd is applied once after. */
   for (int r = 0; r < m; r++) {
@@ -110,7 +106,7 @@ void batchnorm_backward(const float *dy, const float *x, const float *gamma,
       if (relu6) {
         v128_t z = wasm_f32x4_add(wasm_f32x4_mul(xv, wasm_v128_load(scale + ch)),
                                   wasm_v128_load(shift + ch));
-        g = wasm_v128_and(g, wasm_v128_and(wasm_f32x4_gt(z, zero), wasm_f32x4_lt(z, six)));
+        g = relu6_gate4(g, z);
       }
       v128_t centred = wasm_f32x4_sub(xv, wasm_v128_load(mean + ch));
       wasm_v128_store(dbeta + ch, wasm_f32x4_add(wasm_v128_load(dbeta + ch), g));
@@ -121,7 +117,7 @@ void batchnorm_backward(const float *dy, const float *x, const float *gamma,
       float g = grow[ch];
       if (relu6) {
         float z = row[ch] * scale[ch] + shift[ch];
-        if (!(z > 0.0f && z < 6.0f)) g = 0.0f;
+        g = relu6_gate(g, z);
       }
       dbeta[ch] += g;
       dgamma[ch] += g * (row[ch] - mean[ch]);
@@ -147,7 +143,7 @@ void batchnorm_backward(const float *dy, const float *x, const float *gamma,
       v128_t sc = wasm_v128_load(scale + ch);
       if (relu6) {
         v128_t z = wasm_f32x4_add(wasm_f32x4_mul(xv, sc), wasm_v128_load(shift + ch));
-        g = wasm_v128_and(g, wasm_v128_and(wasm_f32x4_gt(z, zero), wasm_f32x4_lt(z, six)));
+        g = relu6_gate4(g, z);
       }
       v128_t centred = wasm_f32x4_sub(xv, wasm_v128_load(mean + ch));
       v128_t v = wasm_f32x4_sub(wasm_f32x4_mul(sc, g), wasm_v128_load(a + ch));
@@ -157,7 +153,7 @@ void batchnorm_backward(const float *dy, const float *x, const float *gamma,
       float g = grow[ch];
       if (relu6) {
         float z = row[ch] * scale[ch] + shift[ch];
-        if (!(z > 0.0f && z < 6.0f)) g = 0.0f;
+        g = relu6_gate(g, z);
       }
       out[ch] = scale[ch] * g - a[ch] - (row[ch] - mean[ch]) * b[ch];
     }
@@ -193,7 +189,6 @@ void affine_forward(const float *x, const float *scale, const float *shift, floa
 /* dx of affine_forward: dy * scale, where ReLU6 (if any) passed its input. */
 void affine_backward(const float *dy, const float *x, const float *scale, const float *shift,
                      float *dx, int m, int c, int relu6) {
-  v128_t zero = wasm_f32x4_splat(0.0f), six = wasm_f32x4_splat(6.0f);
   for (int r = 0; r < m; r++) {
     const float *row = x + r * c, *grow = dy + r * c;
     float *out = dx + r * c;
@@ -204,7 +199,7 @@ void affine_backward(const float *dy, const float *x, const float *scale, const 
       if (relu6) {
         v128_t z = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(row + ch), sc),
                                   wasm_v128_load(shift + ch));
-        g = wasm_v128_and(g, wasm_v128_and(wasm_f32x4_gt(z, zero), wasm_f32x4_lt(z, six)));
+        g = relu6_gate4(g, z);
       }
       wasm_v128_store(out + ch, g);
     }
@@ -212,7 +207,7 @@ void affine_backward(const float *dy, const float *x, const float *scale, const 
       float g = grow[ch] * scale[ch];
       if (relu6) {
         float z = row[ch] * scale[ch] + shift[ch];
-        if (!(z > 0.0f && z < 6.0f)) g = 0.0f;
+        g = relu6_gate(g, z);
       }
       out[ch] = g;
     }

@@ -10,8 +10,6 @@ import * as tf from '@tensorflow/tfjs';
 
 import { KERNEL_BACKENDS, runKernel, type KernelName } from './wasmModule.js';
 
-export { hasEngineKernels } from './wasmModule.js';
-
 /** tfjs kernel names. */
 export const DEPTHWISE_KERNELS = {
   forward: 'SgnasDepthwiseForward',
